@@ -1,0 +1,269 @@
+"""Stage 4: turn a message into a Reply, keeping the context a conversation needs."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .content import Content, Source, load_content
+from .errors import ConfigError
+from .matcher import Match, Matcher
+from .normalize import Normalizer, clean
+from .reply import Kind, Reply
+from .safety import Finding, Safety
+
+PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one)\b")
+FOLLOW_UP = re.compile(r"^(and|also|so|but|ok|okay|what about|how about|and what about|what if)\b")
+ORDINALS = {"1": 0, "one": 0, "first": 0, "the first": 0, "the first one": 0, "2": 1, "two": 1, "second": 1,
+            "the second": 1, "the second one": 1, "3": 2, "three": 2, "third": 2, "the third": 2, "the third one": 2}
+
+
+class Bot:
+    """The content, compiled once, and the settings every session shares. Safe to share across threads."""
+
+    def __init__(self, content: Content | None = None, *, region: str | None = None,
+                 idle_timeout: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.content = content if content is not None else load_content()
+        self.normalizer = Normalizer(self.content.aliases())
+        self.safety = Safety.from_content(self.content)
+        self.matcher = Matcher(self.content, self.normalizer)
+        replies = self.safety.replies
+        self.region = region or replies["default"]
+        if self.region not in replies["regions"]:
+            raise ConfigError(f"unknown region {self.region!r}; the safety file defines: {', '.join(replies['regions'])}")
+        self.idle_timeout = float(idle_timeout if idle_timeout is not None else self.content.config["idle_timeout"])
+        self.clock = clock
+        cfg = self.content.config["matcher"]
+        self.answer_threshold = float(cfg["answer_threshold"])
+        self.clarify_margin = float(cfg["clarify_margin"])
+        self.clarify_floor = float(cfg.get("clarify_floor", self.answer_threshold))
+        self.followup_bonus = float(cfg.get("followup_bonus", 0.0))
+        self._questions = {i.id: i.question for i in self.content.intents}
+
+    # -- what front ends show ------------------------------------------------------------------------
+    @property
+    def lines(self) -> dict[str, str]:
+        """The region's crisis and emergency numbers."""
+        return dict(self.safety.replies["regions"][self.region])
+
+    @property
+    def crisis_line(self) -> str:
+        return str(self.lines["banner"])
+
+    @property
+    def disclaimer(self) -> str:
+        return str(self.content.ui["disclaimer"])
+
+    @property
+    def welcome(self) -> str:
+        return str(self.content.ui["welcome"]).format(**self.lines)
+
+    @property
+    def examples(self) -> tuple[str, ...]:
+        return tuple(self.content.ui["examples"])
+
+    @property
+    def topics(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for intent in self.content.intents:
+            out.setdefault(intent.topic, []).append(intent.question)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        return tuple(self.content.sources.values())
+
+    def question(self, intent_id: str) -> str:
+        return self._questions[intent_id]
+
+    # -- conversation ----------------------------------------------------------------------------------
+    def session(self) -> Session:
+        return Session(self)
+
+    def reply(self, text: str) -> Reply:
+        """Answer one message with no conversation around it."""
+        return Session(self).send(text)
+
+
+class Session:
+    """One patient's conversation: the context follow-ups need, wiped on reset or when idle."""
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything this patient said."""
+        self.last: Reply | None = None
+        self._choices: tuple[str, ...] = ()
+        self._options: tuple[str, ...] = ()      # intent ids behind a clarification's numbered options
+        self._subject: str | None = None
+        self._medicine: str | None = None
+        self._crisis = False
+        self._seen = self.bot.clock()
+
+    @property
+    def expired(self) -> bool:
+        return self.bot.clock() - self._seen > self.bot.idle_timeout
+
+    def send(self, text: Any) -> Reply:
+        """The reply to one message. Never raises: any input gets a reply."""
+        with self._lock:
+            if self.expired:
+                self.reset()
+            self._seen = self.bot.clock()
+            reply = self._turn(text)
+            self.last = reply
+            self._choices = reply.suggestions
+            return reply
+
+    # -- one turn --------------------------------------------------------------------------------------
+    def _turn(self, raw: Any) -> Reply:
+        bot, ui = self.bot, self.bot.content.ui
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "replace")
+        text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+        notice = None
+        limit = bot.content.config["max_chars"]
+        if len(text) > limit:
+            text, notice = text[:limit], ui["truncated"].format(limit=limit)
+        text = clean(text.encode("utf-8", "replace").decode("utf-8"))
+        options, self._options = self._options, ()
+        if not text:
+            return self._build("fallback", ui["empty"], notice=notice, suggestions=bot.examples[:3])
+        finding = bot.safety.check_all(text)
+        if finding is not None:
+            return self._escalate(finding, notice)
+        picked = self._pick(text, options)
+        if picked is not None:
+            return self._answer(Match(picked, 1.0, "chosen from the numbered list"), text, notice)
+        ranked = self._rank(text)
+        if not ranked or ranked[0].score < bot.answer_threshold:
+            return self._fallback(notice, ranked)
+        top = ranked[0]
+        if len(ranked) > 1 and ranked[1].score >= bot.clarify_floor and top.score - ranked[1].score < bot.clarify_margin:
+            return self._clarify(ranked[:2], notice)
+        return self._answer(top, text, notice)
+
+    def _pick(self, text: str, options: tuple[str, ...]) -> str | None:
+        """A number or ordinal choosing one of the last reply's numbered questions or options."""
+        key = re.sub(r"[^\w\s]", "", text.casefold()).strip()
+        key = re.sub(r"^(number|option|no)\s+", "", key)
+        if key not in ORDINALS:
+            return None
+        index = ORDINALS[key]
+        if options:
+            return options[index] if index < len(options) else None
+        if index < len(self._choices):
+            wanted = self._choices[index]
+            return next((i.id for i in self.bot.content.intents if i.question == wanted), None)
+        return None
+
+    def _rank(self, text: str) -> list[Match]:
+        """Rank the message alone and, if it looks like a follow-up, with the last subject filled in."""
+        bot = self.bot
+        ranked = bot.matcher.rank(text)
+        if self._subject is None:
+            return ranked
+        lowered = " ".join(clean(text).casefold().split())
+        if not (PRONOUNS.search(lowered) or FOLLOW_UP.match(lowered)) or len(lowered.split()) > 10:
+            return ranked
+        filled = PRONOUNS.sub(self._subject, lowered, count=1)
+        filled = FOLLOW_UP.sub(self._subject, filled, count=1) if filled == lowered else filled
+        context = [Match(m.intent, min(1.0, m.score + bot.followup_bonus), m.example) for m in bot.matcher.rank(filled)]
+        if context and (not ranked or context[0].score > ranked[0].score):
+            return context
+        return ranked
+
+    def _answer(self, match: Match, text: str, notice: str | None) -> Reply:
+        bot = self.bot
+        answer = bot.content.answers[match.intent]
+        intent = bot.content.intent(match.intent)
+        body = answer.text
+        meds = [m for m in bot.normalizer(text).medicines]
+        if match.intent == "medication_info":
+            known = [m for m in meds if bot.content.medicines[m].in_documents]
+            if not known and meds:
+                return self._build("fallback", bot.content.ui["unknown_medicine"].format(name=meds[0]) + "\n\n"
+                                   + self._topic_list(), notice=notice, suggestions=bot.examples[:3])
+            name = known[0] if known else self._medicine
+            if name is None:
+                return self._fallback(notice, [])
+            body = self._medicine_text(name, text) + "\n\n" + answer.text
+            meds = [name]
+        elif match.intent in ("help", "sources"):
+            body = answer.text + "\n\n" + (self._topic_list() if match.intent == "help" else self._source_list())
+        if meds:
+            self._medicine = meds[0]
+        self._subject = meds[0] if match.intent == "medication_info" and meds else (intent.subject or self._subject)
+        source = bot.content.sources.get(answer.source) if answer.source else None
+        return self._build("answer", body, intent=match.intent, confidence=match.score, source=source,
+                           suggestions=tuple(bot.question(s) for s in answer.suggestions), notice=notice,
+                           rule=f"intent {match.intent} (score {match.score:.2f}, nearest example: {match.example!r})")
+
+    def _medicine_text(self, name: str, text: str) -> str:
+        bot = self.bot
+        med = bot.content.medicines[name]
+        cls = bot.content.classes[med.cls]
+        said = next((b for b in med.brands if re.search(rf"\b{re.escape(b)}\b", text.casefold())), None)
+        title = f"{said.title()} is a brand name of {name}" if said else name[0].upper() + name[1:]
+        article = "an" if cls.long[0].lower() in "aeiou" else "a"
+        return f"{title}. It is {article} {cls.long} ({cls.name}). {cls.about}"
+
+    def _clarify(self, top: list[Match], notice: str | None) -> Reply:
+        bot = self.bot
+        self._options = tuple(m.intent for m in top)
+        questions = tuple(bot.question(m.intent) for m in top)
+        numbered = "\n".join(f"{n}) {q}" for n, q in enumerate(questions, 1))
+        body = bot.content.ui["clarify"] + "\n" + numbered
+        return self._build("clarify", body, confidence=top[0].score, suggestions=questions, notice=notice,
+                           rule=f"close scores: {top[0].intent} {top[0].score:.2f}, {top[1].intent} {top[1].score:.2f}")
+
+    def _fallback(self, notice: str | None, ranked: list[Match]) -> Reply:
+        bot = self.bot
+        best = f"best was {ranked[0].intent} at {ranked[0].score:.2f}" if ranked else "no intent shared a word"
+        body = bot.content.ui["fallback"] + "\n\n" + self._topic_list()
+        return self._build("fallback", body, confidence=ranked[0].score if ranked else 0.0, notice=notice,
+                           suggestions=bot.examples[:3], rule=f"below the answer threshold {bot.answer_threshold:.2f}: {best}")
+
+    def _escalate(self, finding: Finding, notice: str | None) -> Reply:
+        bot = self.bot
+        replies = bot.safety.replies
+        key = finding.cls
+        if key == "emergency" and finding.rule.id.startswith("emergency.overdose"):
+            key = "overdose"
+        body = replies["replies"][key].format(**bot.lines)
+        if finding.cls in ("crisis", "emergency"):
+            self._crisis = True
+        ids = finding.rule.suggest or replies["suggestions"][finding.cls]
+        return self._build("escalation", body, escalation=finding.cls, confidence=1.0, notice=notice,
+                           suggestions=tuple(bot.question(i) for i in ids),
+                           rule=f"safety rule {finding.rule.id}: {finding.rule.comment}")
+
+    def _topic_list(self) -> str:
+        return "\n".join(f"- {topic}" for topic in self.bot.topics if topic != "About this bot")
+
+    def _source_list(self) -> str:
+        return "\n".join(f"- {s.title}" + (f" ({s.publisher})" if s.publisher else "") for s in self.bot.sources)
+
+    def _build(self, kind: Kind, body: str, *, intent: str | None = None, escalation: Any = None,
+               confidence: float = 0.0, source: Source | None = None, suggestions: tuple[str, ...] = (),
+               notice: str | None = None, rule: str | None = None) -> Reply:
+        bot = self.bot
+        resources = bot.safety.replies["replies"]["resources"].format(**bot.lines) \
+            if self._crisis and escalation not in ("crisis", "emergency") else None
+        parts = [notice] if notice else []
+        parts.append(body)
+        if source is not None:
+            parts.append(f"Source: {source.title}" + (f" ({source.publisher})" if source.publisher else ""))
+        if resources:
+            parts.append(resources)
+        parts.append(bot.disclaimer)
+        return Reply(text="\n\n".join(parts), body=body, disclaimer=bot.disclaimer, kind=kind, intent=intent,
+                     escalation=escalation, confidence=round(max(0.0, min(1.0, confidence)), 4),
+                     source=source.id if source else None, source_title=source.title if source else None,
+                     suggestions=suggestions, rule=rule, resources=resources, notice=notice)

@@ -1,0 +1,172 @@
+"""`python -m bot eval`: held-out accuracy of the matcher, and `--safety`: escalation recall."""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .dialogue import Bot, Session
+from .reply import Reply
+
+MIN_ACCURACY, MIN_FALLBACK_RECALL = 0.95, 0.90
+MAX_FALSE_ESCALATION = 0.03
+CLASSES = ("clinician", "crisis", "emergency")
+
+
+def tests_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "tests"
+
+
+def load_cases(path: Path) -> list[dict[str, Any]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [c if isinstance(c, dict) else {"text": c} for c in data["cases"]]
+
+
+# -- variants: the same escalation, typed differently ----------------------------------------------
+
+_TYPO_SWAPS = (("ie", "ei"), ("ine", "ene"), ("ph", "f"), ("ll", "l"), ("tt", "t"), ("ss", "s"), ("ea", "ee"))
+
+
+def variants(text: str) -> Iterator[str]:
+    """The message with typical slips: a typo in each long word, no punctuation, all caps, extra context."""
+    yield text
+    words = text.split()
+    for i, word in enumerate(words):
+        core = word.strip(".,!?;:'\"")
+        if len(core) >= 7 and core.isalpha():
+            swapped = next((core.replace(a, b, 1) for a, b in _TYPO_SWAPS if a in core), None)
+            if swapped is None:
+                mid = len(core) // 2
+                swapped = core[:mid] + core[mid + 1] + core[mid] + core[mid + 2:]   # two letters swapped
+            yield " ".join([*words[:i], word.replace(core, swapped), *words[i + 1:]])
+    yield "".join(ch for ch in text if ch.isalnum() or ch.isspace())
+    yield text.upper()
+    yield "hi, i have had back pain for years and some days are hard. " + text
+    yield text + " thanks, sorry for the long message, my pain has been bad this week"
+
+
+# -- reports ----------------------------------------------------------------------------------------
+
+@dataclass
+class CoreReport:
+    accuracy: float
+    fallback_recall: float
+    fallback_precision: float
+    clarify_rate: float
+    false_escalations: int
+    total: int
+    lines: list[str]
+
+    @property
+    def passed(self) -> bool:
+        return self.accuracy >= MIN_ACCURACY and self.fallback_recall >= MIN_FALLBACK_RECALL
+
+
+def core_report(bot: Bot, cases: Sequence[dict[str, Any]]) -> CoreReport:
+    pairs: list[tuple[str | None, Reply]] = [(c["intent"], bot.reply(c["text"])) for c in cases]
+    got = [r.intent if r.kind == "answer" else None for _, r in pairs]
+    want = [w for w, _ in pairs]
+    in_scope = [(w, g, r) for w, g, (_, r) in zip(want, got, pairs) if w is not None]
+    accuracy = sum(w == g for w, g, _ in in_scope) / max(1, len(in_scope))
+    fb_want = sum(w is None for w in want)
+    fb_got = sum(r.kind == "fallback" for _, r in pairs)
+    fb_both = sum(w is None and r.kind == "fallback" for w, (_, r) in zip(want, pairs))
+    clarify = sum(r.kind == "clarify" for _, r in pairs)
+    escalated = sum(r.kind == "escalation" for _, r in pairs)
+    lines = [f"{'intent':32} {'precision':>9} {'recall':>7} {'n':>4}"]
+    for iid in sorted({w for w in want if w}):
+        tp = sum(w == iid and g == iid for w, g in zip(want, got))
+        predicted = sum(g == iid for g in got)
+        actual = sum(w == iid for w in want)
+        lines.append(f"{iid:32} {tp / predicted if predicted else 0:9.2f} {tp / actual:7.2f} {actual:4}")
+    confused = Counter((w, r.intent or r.kind) for w, g, r in in_scope if w != g)
+    confused.update((None, r.intent) for w, (_, r) in zip(want, pairs) if w is None and r.kind != "fallback")
+    lines.append("")
+    lines.append("most confused (expected -> got):")
+    lines.extend(f"  {n} x {w or 'fallback'} -> {g}" for (w, g), n in confused.most_common(10))
+    return CoreReport(accuracy, fb_both / max(1, fb_want), fb_both / max(1, fb_got), clarify / len(pairs),
+                      escalated, len(pairs), lines)
+
+
+def safety_report(bot: Bot, folder: Path, heldout: Sequence[dict[str, Any]]) -> tuple[bool, list[str]]:
+    lines: list[str] = []
+    ok = True
+    for cls in CLASSES:
+        cases = load_cases(folder / f"{cls}.yaml")
+        missed = []
+        total = 0
+        for case in cases:
+            for variant in variants(case["text"]):
+                total += 1
+                reply = bot.reply(variant)
+                if reply.escalation != cls and not _stronger(reply.escalation, cls):
+                    missed.append((variant, reply.escalation))
+        recall = 1 - len(missed) / total
+        ok &= recall == 1.0
+        lines.append(f"{cls:10} recall {recall:.4f}  ({total - len(missed)}/{total} messages, {len(cases)} cases + variants)")
+        lines.extend(f"    missed: {v!r} -> {got}" for v, got in missed[:15])
+    near = load_cases(folder / "near_miss.yaml")
+    wrong = [(c["text"], r) for c in near if (r := bot.reply(c["text"])).kind == "escalation"]
+    rate = len(wrong) / len(near)
+    lines.append(f"near-miss false escalations {rate:.4f}  ({len(wrong)}/{len(near)})")
+    lines.extend(f"    escalated: {t!r} by {r.rule}" for t, r in wrong[:15])
+    held = [c for c in heldout]
+    wrong_h = [(c["text"], r) for c in held if (r := bot.reply(c["text"])).kind == "escalation"]
+    rate_h = len(wrong_h) / len(held)
+    lines.append(f"held-out false escalations   {rate_h:.4f}  ({len(wrong_h)}/{len(held)})")
+    lines.extend(f"    escalated: {t!r} by {r.rule}" for t, r in wrong_h[:15])
+    ok &= rate <= MAX_FALSE_ESCALATION and rate_h <= MAX_FALSE_ESCALATION
+    conv_ok, conv_lines = conversations_report(bot, folder / "conversations.yaml")
+    return ok and conv_ok, lines + conv_lines
+
+
+def conversations_report(bot: Bot, path: Path) -> tuple[bool, list[str]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    failures = []
+    turns = 0
+    for conv in data["conversations"]:
+        session: Session = bot.session()
+        for turn in conv["turns"]:
+            turns += 1
+            reply = session.send(turn["user"])
+            if reply.escalation != turn["expect"] or (turn.get("resources") and not reply.resources):
+                failures.append(f"    {conv['name']}: {turn['user']!r} -> {reply.escalation}, resources={bool(reply.resources)}")
+    lines = [f"multi-turn     {turns - len(failures)}/{turns} turns as labelled", *failures[:15]]
+    return not failures, lines
+
+
+def _stronger(got: str | None, want: str) -> bool:
+    order = ("emergency", "crisis", "clinician")
+    return got in order and order.index(got) < order.index(want)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="psychoed eval", description=__doc__)
+    parser.add_argument("--safety", action="store_true", help="escalation recall and false-escalation rates")
+    parser.add_argument("--content", help="content directory (default: the shipped content)")
+    parser.add_argument("--cases", type=Path, help="held-out file (default: tests/eval/heldout.yaml)")
+    args = parser.parse_args(argv)
+    from .content import load_content
+    bot = Bot(load_content(args.content) if args.content else None)
+    heldout = load_cases(args.cases or tests_dir() / "eval" / "heldout.yaml")
+    if args.safety:
+        ok, lines = safety_report(bot, tests_dir() / "safety", heldout)
+        print("\n".join(lines))
+        print(f"\nsafety: {'PASS' if ok else 'FAIL'} (needs recall 1.00 per class, false escalations <= {MAX_FALSE_ESCALATION})")
+        return 0 if ok else 1
+    report = core_report(bot, heldout)
+    print("\n".join(report.lines))
+    print()
+    print(f"in-scope top-1 accuracy  {report.accuracy:.3f}   (needs >= {MIN_ACCURACY})")
+    print(f"fallback recall          {report.fallback_recall:.3f}   (needs >= {MIN_FALLBACK_RECALL})")
+    print(f"fallback precision       {report.fallback_precision:.3f}")
+    print(f"clarification rate       {report.clarify_rate:.3f}")
+    print(f"escalated (not matched)  {report.false_escalations}/{report.total}")
+    print(f"core eval: {'PASS' if report.passed else 'FAIL'}")
+    return 0 if report.passed else 1

@@ -1,0 +1,116 @@
+"""Stage 1: turn whatever a patient typed into clean, comparable words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+# Contractions and chat shorthand. Apostrophe-less forms are listed too: patients on phones rarely type the apostrophe.
+EXPANSIONS = {
+    "can't": "can not", "cant": "can not", "cannot": "can not", "won't": "will not", "wont": "will not",
+    "don't": "do not", "dont": "do not", "doesn't": "does not", "doesnt": "does not",
+    "didn't": "did not", "didnt": "did not", "isn't": "is not", "isnt": "is not",
+    "aren't": "are not", "arent": "are not", "wasn't": "was not", "wasnt": "was not",
+    "weren't": "were not", "shouldn't": "should not", "shouldnt": "should not",
+    "wouldn't": "would not", "wouldnt": "would not", "couldn't": "could not", "couldnt": "could not",
+    "haven't": "have not", "havent": "have not", "hasn't": "has not", "hasnt": "has not",
+    "i'm": "i am", "im": "i am", "i've": "i have", "ive": "i have", "i'll": "i will", "i'd": "i would",
+    "you're": "you are", "youre": "you are", "you've": "you have", "you'll": "you will",
+    "they're": "they are", "theyre": "they are", "we're": "we are", "it's": "it is",
+    "what's": "what is", "whats": "what is", "that's": "that is", "thats": "that is",
+    "there's": "there is", "theres": "there is", "who's": "who is", "whos": "who is",
+    "how's": "how is", "hows": "how is", "where's": "where is", "wheres": "where is",
+    "let's": "let us", "lets": "let us", "y'all": "you all", "gonna": "going to", "wanna": "want to",
+    "gotta": "got to", "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please",
+    "thx": "thanks", "ty": "thank you", "abt": "about", "bc": "because", "cuz": "because",
+    "w/": "with", "meds": "medicine", "med": "medicine", "medication": "medicine",
+    "medications": "medicines", "antidepressent": "antidepressant",
+}
+
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_WORD = re.compile(r"w/|[^\W_]+(?:'[^\W_]+)?")
+_SPACES = re.compile(r"\s+")
+_NUMBER_UNIT = re.compile(r"(\d)([^\W\d_])")  # "25mg" -> "25 mg"
+
+
+def clean(text: str) -> str:
+    """NFKC-normalise and drop control, format and unpaired characters; safe to echo to a terminal."""
+    text = unicodedata.normalize("NFKC", text)
+    kept = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            kept.append(" " if ch in "\t\n\r\x0b\x0c" else "")
+        else:
+            kept.append(ch)
+    return _SPACES.sub(" ", "".join(kept)).strip()
+
+
+def words(text: str) -> list[str]:
+    """Lowercase words with contractions expanded and emphasis ("sooooo") reduced."""
+    text = _REPEATS.sub(r"\1\1", clean(text).casefold().translate(_QUOTES))
+    text = _NUMBER_UNIT.sub(r"\1 \2", text)
+    out: list[str] = []
+    for word in _WORD.findall(text):
+        out.extend(EXPANSIONS.get(word, word).split())
+    return [w.replace("'", "") for w in out]
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A message ready for safety and matching."""
+
+    text: str                       # words joined, medicine names in canonical form
+    words: tuple[str, ...]
+    medicines: tuple[str, ...]      # canonical names, in the order named
+
+
+class Normalizer:
+    """Maps words to canonical medicine names, exactly or by close spelling."""
+
+    def __init__(self, aliases: Mapping[str, str], *, min_score: float = 85.0) -> None:
+        # aliases: brand, misspelling or generic (possibly several words) -> canonical generic name
+        self._aliases = dict(aliases)
+        self._multi = sorted((tuple(a.split()) for a in aliases if " " in a), key=len, reverse=True)
+        self._single = [a for a in aliases if " " not in a and len(a) >= 5]
+        self._min_score = min_score
+        self.canonical = frozenset(aliases.values())
+
+    def __call__(self, text: str) -> Normalized:
+        ws = words(text)
+        out: list[str] = []
+        meds: list[str] = []
+        i = 0
+        while i < len(ws):
+            for phrase in self._multi:
+                if tuple(ws[i : i + len(phrase)]) == phrase:
+                    name = self._aliases[" ".join(phrase)]
+                    i += len(phrase)
+                    break
+            else:
+                name = self.medicine(ws[i])
+                i += 1
+                if name is None:
+                    out.append(ws[i - 1])
+                    continue
+            out.append(name.replace(" ", "_"))
+            meds.append(name)
+        return Normalized(" ".join(out), tuple(out), tuple(dict.fromkeys(meds)))
+
+    @lru_cache(maxsize=8192)
+    def medicine(self, word: str) -> str | None:
+        """The canonical medicine a word names, allowing for a typo or two, or None."""
+        if word in self._aliases:
+            return self._aliases[word]
+        if len(word) < 5 or not word.isalpha():
+            return None
+        best = process.extractOne(word, self._single, scorer=fuzz.ratio, score_cutoff=self._min_score)
+        if best is None or best[0][0] != word[0]:
+            return None
+        return self._aliases[best[0]]

@@ -1,0 +1,90 @@
+"""Safe YAML reading that remembers the line of every mapping, key and list item."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ContentError
+
+MAX_FILE_BYTES = 2_000_000  # content files are small; a huge one is a mistake, not content
+
+
+class LineDict(dict[str, Any]):
+    """A YAML mapping that knows its own line and the line of each key (1-based)."""
+
+    line: int = 0
+    lines: dict[str, int]
+
+
+class LineList(list[Any]):
+    """A YAML sequence that knows its own line and the line of each item (1-based)."""
+
+    line: int = 0
+    lines: list[int]
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose mappings and sequences carry line numbers."""
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    data = LineDict()
+    data.line, data.lines = node.start_mark.line + 1, {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, (str, int, float, bool)) and key is not None:
+            raise ContentError(f"a key must be a plain word, not {type(key).__name__}", path=loader.name, line=line)
+        key = str(key)
+        if key in data:
+            raise ContentError(f"key {key!r} appears twice (first on line {data.lines[key]})", path=loader.name, line=line)
+        data[key] = loader.construct_object(value_node, deep=True)
+        data.lines[key] = line
+    return data
+
+
+def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    data = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    data.line = node.start_mark.line + 1
+    data.lines = [child.start_mark.line + 1 for child in node.value]
+    return data
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+
+
+def read(path: Path) -> LineDict:
+    """Load one YAML file whose top level must be a mapping; every failure is a ContentError."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(f"cannot read the file ({exc.strerror})", path=path) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ContentError(f"file is {len(raw):,} bytes; content files must be under {MAX_FILE_BYTES:,}", path=path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ContentError("file is not UTF-8 text; save it as UTF-8", path=path, line=line) from None
+    loader = _Loader(text)
+    loader.name = str(path)
+    try:
+        data = loader.get_single_data()
+    except ContentError:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ContentError(f"not valid YAML: {exc.problem or exc.context}", path=path, line=line) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ContentError(f"not valid YAML: {exc}", path=path) from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, LineDict):
+        raise ContentError("the file must hold a mapping (key: value) at the top level", path=path, line=1)
+    return data
