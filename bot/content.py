@@ -12,10 +12,11 @@ from typing import Any
 from rapidfuzz import process
 
 from .errors import ContentError
+from .normalize import words
 from .yamlfile import LineDict, LineList, read
 
 # Files with a schema of their own; every other *.yaml in intents/ holds intents and in responses/ answers.
-SPECIAL = {"intents": ("medicines.yaml", "safety.yaml", "config.yaml"), "responses": ("sources.yaml", "safety.yaml", "ui.yaml")}
+SPECIAL = {"intents": ("medicines.yaml", "safety.yaml", "config.yaml", "words.yaml"), "responses": ("sources.yaml", "safety.yaml", "ui.yaml")}
 CONVERSATIONAL = frozenset({"greeting", "goodbye", "thanks", "help", "about_bot", "sources"})
 
 
@@ -78,11 +79,14 @@ class Content:
     sources: Mapping[str, Source]
     classes: Mapping[str, MedicineClass]
     medicines: Mapping[str, Medicine]
+    synonyms: Mapping[str, str]
     config: Mapping[str, Any]
     ui: Mapping[str, Any]
     safety_rules: Mapping[str, Any] = field(repr=False)
     safety_replies: Mapping[str, Any] = field(repr=False)
     files: Mapping[str, Path] = field(repr=False, default_factory=dict)
+    # Compiled forms built while validating, kept so a Bot does not build them twice.
+    compiled: dict[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     def intent(self, intent_id: str) -> Intent:
         return next(i for i in self.intents if i.id == intent_id)
@@ -115,6 +119,7 @@ def load_content(path: str | Path | None = None) -> Content:
             raise ContentError(f"missing {name}; every content folder needs it", path=root)
     sources = _sources(read(files["responses/sources.yaml"]), files["responses/sources.yaml"])
     classes, medicines = _medicines(read(files["intents/medicines.yaml"]), files["intents/medicines.yaml"], sources)
+    synonyms = _synonyms(read(files["intents/words.yaml"]), files["intents/words.yaml"])
     intents = _intents(root / "intents")
     answers = _answers(root / "responses", intents, sources)
     config_file = files["intents/config.yaml"]
@@ -124,11 +129,11 @@ def load_content(path: str | Path | None = None) -> Content:
     ui = _ui(read(files["responses/ui.yaml"]), files["responses/ui.yaml"], intents)
     content = Content(
         path=root, intents=intents, answers=answers, sources=sources, classes=classes, medicines=medicines,
-        config=config, ui=ui, safety_rules=read(files["intents/safety.yaml"]),
+        synonyms=synonyms, config=config, ui=ui, safety_rules=read(files["intents/safety.yaml"]),
         safety_replies=read(files["responses/safety.yaml"]), files={**files, "intents/config.yaml": config_file},
     )
     from .safety import Safety  # safety validates its own two files
-    Safety.from_content(content)
+    content.compiled["safety"] = Safety.from_content(content)
     return content
 
 
@@ -325,6 +330,19 @@ def _answers(folder: Path, intents: tuple[Intent, ...], sources: Mapping[str, So
             raise ContentError(f"intent {intent.id!r} has no answer; add one to a responses/*.yaml file",
                                path=intent.path, line=intent.line)
     return answers
+
+
+def _synonyms(data: LineDict, path: Path) -> dict[str, str]:
+    fields(data, path, required=("synonyms",), what="words.yaml")
+    table = data["synonyms"]
+    if not isinstance(table, LineDict):
+        raise ContentError("'synonyms' must map phrases to their plain words", path=path, line=data.lines["synonyms"])
+    out: dict[str, str] = {}
+    for phrase, plain in table.items():
+        if not isinstance(plain, str) or not plain.strip() or not phrase.strip():
+            raise ContentError(f"synonym {phrase!r} needs plain words on the right", path=path, line=table.lines[phrase])
+        out[" ".join(words(phrase))] = plain
+    return out
 
 
 def _config(data: LineDict, path: Path) -> dict[str, Any]:

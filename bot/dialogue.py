@@ -11,7 +11,7 @@ from typing import Any
 from .content import Content, Source, load_content
 from .errors import ConfigError
 from .matcher import Match, Matcher
-from .normalize import Normalizer, clean
+from .normalize import clean
 from .reply import Kind, Reply
 from .safety import Finding, Safety
 
@@ -27,8 +27,8 @@ class Bot:
     def __init__(self, content: Content | None = None, *, region: str | None = None,
                  idle_timeout: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.content = content if content is not None else load_content()
-        self.normalizer = Normalizer(self.content.aliases())
-        self.safety = Safety.from_content(self.content)
+        self.safety = self.content.compiled.get("safety") or Safety.from_content(self.content)
+        self.normalizer = self.safety.normalizer
         self.matcher = Matcher(self.content, self.normalizer)
         replies = self.safety.replies
         self.region = region or replies["default"]
@@ -135,7 +135,7 @@ class Session:
         options, self._options = self._options, ()
         if not text:
             return self._build("fallback", ui["empty"], notice=notice, suggestions=bot.examples[:3])
-        finding = bot.safety.check_all(text)
+        finding = bot.safety.check_all(text, medicine=self._medicine)
         if finding is not None:
             return self._escalate(finding, notice)
         picked = self._pick(text, options)

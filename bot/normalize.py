@@ -28,8 +28,7 @@ EXPANSIONS = {
     "let's": "let us", "lets": "let us", "y'all": "you all", "gonna": "going to", "wanna": "want to",
     "gotta": "got to", "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please",
     "thx": "thanks", "ty": "thank you", "abt": "about", "bc": "because", "cuz": "because",
-    "w/": "with", "meds": "medicine", "med": "medicine", "medication": "medicine",
-    "medications": "medicines", "antidepressent": "antidepressant",
+    "w/": "with",
 }
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
@@ -42,6 +41,8 @@ _NUMBER_UNIT = re.compile(r"(\d)([^\W\d_])")  # "25mg" -> "25 mg"
 def clean(text: str) -> str:
     """NFKC-normalise and drop control, format and unpaired characters; safe to echo to a terminal."""
     text = unicodedata.normalize("NFKC", text)
+    if text.isascii() and text.isprintable():
+        return _SPACES.sub(" ", text).strip()
     kept = []
     for ch in text:
         cat = unicodedata.category(ch)
@@ -72,27 +73,29 @@ class Normalized:
 
 
 class Normalizer:
-    """Maps words to canonical medicine names, exactly or by close spelling."""
+    """Reads synonyms as their plain form and medicine names, exactly or misspelt, as the generic name."""
 
-    def __init__(self, aliases: Mapping[str, str], *, min_score: float = 85.0) -> None:
+    def __init__(self, aliases: Mapping[str, str], synonyms: Mapping[str, str] | None = None, *,
+                 min_score: float = 85.0) -> None:
         # aliases: brand, misspelling or generic (possibly several words) -> canonical generic name
         self._aliases = dict(aliases)
-        self._multi = sorted((tuple(a.split()) for a in aliases if " " in a), key=len, reverse=True)
+        self._medicine_phrases = _phrase_index(aliases)
+        self._synonyms = {k: tuple(words(v)) for k, v in (synonyms or {}).items()}
+        self._synonym_phrases = _phrase_index(self._synonyms)
         self._single = [a for a in aliases if " " not in a and len(a) >= 5]
         self._min_score = min_score
         self.canonical = frozenset(aliases.values())
 
     def __call__(self, text: str) -> Normalized:
-        ws = words(text)
+        ws = self.rewrite(words(text))
         out: list[str] = []
         meds: list[str] = []
         i = 0
         while i < len(ws):
-            for phrase in self._multi:
-                if tuple(ws[i : i + len(phrase)]) == phrase:
-                    name = self._aliases[" ".join(phrase)]
-                    i += len(phrase)
-                    break
+            phrase = _longest(ws, i, self._medicine_phrases)
+            if phrase:
+                name = self._aliases[" ".join(phrase)]
+                i += len(phrase)
             else:
                 name = self.medicine(ws[i])
                 i += 1
@@ -102,6 +105,22 @@ class Normalizer:
             out.append(name.replace(" ", "_"))
             meds.append(name)
         return Normalized(" ".join(out), tuple(out), tuple(dict.fromkeys(meds)))
+
+    def rewrite(self, ws: list[str]) -> list[str]:
+        """Words with every synonym phrase replaced by its plain form."""
+        if not self._synonym_phrases:
+            return ws
+        out: list[str] = []
+        i = 0
+        while i < len(ws):
+            phrase = _longest(ws, i, self._synonym_phrases)
+            if phrase:
+                out.extend(self._synonyms[" ".join(phrase)])
+                i += len(phrase)
+            else:
+                out.append(ws[i])
+                i += 1
+        return out
 
     @lru_cache(maxsize=8192)
     def medicine(self, word: str) -> str | None:
@@ -114,3 +133,19 @@ class Normalizer:
         if best is None or best[0][0] != word[0]:
             return None
         return self._aliases[best[0]]
+
+
+def _phrase_index(phrases: Mapping[str, object]) -> dict[str, list[tuple[str, ...]]]:
+    """First word -> the phrases (as word tuples) starting with it, longest first."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in sorted(phrases, key=lambda p: len(p.split()), reverse=True):
+        index.setdefault(phrase.split()[0], []).append(tuple(phrase.split()))
+    return index
+
+
+def _longest(ws: list[str], i: int, index: Mapping[str, list[tuple[str, ...]]]) -> tuple[str, ...] | None:
+    """The longest indexed phrase starting at ws[i], if any."""
+    for phrase in index.get(ws[i], ()):
+        if tuple(ws[i : i + len(phrase)]) == phrase:
+            return phrase
+    return None

@@ -75,35 +75,39 @@ class Safety:
     def __init__(self, rules: Sequence[Rule], replies: Mapping[str, Any], normalizer: Normalizer) -> None:
         self.rules = tuple(sorted(rules, key=lambda r: CLASSES.index(r.cls)))
         self.replies = replies
-        self._normalize = normalizer
+        self.normalizer = normalizer
         vocab = {w for r in self.rules for g in (*r.groups, r.unless) for p in g for w in p}
         self._keywords = sorted(w for w in vocab if len(w) >= 5 and w.isalpha())
         self._exact = frozenset(vocab)
 
     @classmethod
     def from_content(cls, content: Content) -> Safety:
-        normalizer = Normalizer(content.aliases())
+        normalizer = Normalizer(content.aliases(), content.synonyms)
         path = content.files["intents/safety.yaml"]
-        rules = compile_rules(content.safety_rules, path, content, normalizer.canonical)
+        rules = compile_rules(content.safety_rules, path, content, normalizer)
         replies = check_replies(content.safety_replies, content.files["responses/safety.yaml"], content)
         return cls(rules, replies, normalizer)
 
     def check(self, text: str) -> Finding | None:
         """The strongest escalation the message calls for, or None."""
         for sentence in [text, *_SENTENCE.split(text)]:
-            words = [self._keyword(w) for w in self._normalize(sentence).words]
+            words = [self._keyword(w) for w in self.normalizer(sentence).words]
             for rule in self.rules:
                 if self._fires(rule, words):
                     return Finding(rule.cls, rule)
         return None
 
-    def check_all(self, text: str) -> Finding | None:
-        """Like `check`, but the strongest class wins even if a weaker rule sorts first in a sentence."""
+    def check_all(self, text: str, *, medicine: str | None = None) -> Finding | None:
+        """The strongest escalation the message calls for, or None.
+
+        `medicine` is the medicine the conversation last named, so that a follow-up such as
+        "what about with a beer?" is read as being about it.
+        """
         found = [f for f in (self._check_sentence(s) for s in [text, *_SENTENCE.split(text)]) if f]
         return min(found, key=lambda f: CLASSES.index(f.cls)) if found else None
 
     def _check_sentence(self, sentence: str) -> Finding | None:
-        words = [self._keyword(w) for w in self._normalize(sentence).words]
+        words = [self._keyword(w) for w in self.normalizer(sentence).words]
         for rule in self.rules:
             if self._fires(rule, words):
                 return Finding(rule.cls, rule)
@@ -127,7 +131,7 @@ class Safety:
 # -- loading --------------------------------------------------------------------------------------
 
 def _phrases(value: Any, lists: Mapping[str, tuple[Phrase, ...]], path: Path, line: int,
-             medicines: Iterable[str]) -> tuple[Phrase, ...]:
+             normalizer: Normalizer) -> tuple[Phrase, ...]:
     if not isinstance(value, list) or not value:
         raise ContentError("a group must be a non-empty list of phrases or @list names", path=path, line=line)
     out: list[Phrase] = []
@@ -140,44 +144,52 @@ def _phrases(value: Any, lists: Mapping[str, tuple[Phrase, ...]], path: Path, li
         if not isinstance(item, str) or not item.strip():
             raise ContentError("a phrase must be text", path=path, line=item_line)
         if item == "@medicine":
-            out.extend((m.replace(" ", "_"),) for m in medicines)
+            out.extend((m.replace(" ", "_"),) for m in sorted(normalizer.canonical))
         elif item.startswith("@"):
             if item[1:] not in lists:
                 raise ContentError(f"unknown list {item!r}; define it under 'lists:'", path=path, line=item_line)
             out.extend(lists[item[1:]])
         else:
-            phrase = _compile_phrase(item)
+            phrase = _compile_phrase(item, normalizer)
             if not phrase or phrase[0] == GAP or phrase[-1] == GAP:
                 raise ContentError(f"phrase {item!r} has no words (or starts or ends with '..')", path=path, line=item_line)
             out.append(phrase)
     return tuple(out)
 
 
-def _compile_phrase(item: str) -> Phrase:
-    """'come off', 'taper*' (a prefix) or 'took .. pills' (up to three words between)."""
+def _compile_phrase(item: str, normalizer: Normalizer) -> Phrase:
+    """'come off', 'taper*' (a prefix) or 'took .. pills' (up to three words between).
+
+    Plain words go through the same synonyms and medicine names as messages do, so a rule
+    written with "meds" or "zoloft" still matches.
+    """
     out: list[str] = []
-    for token in item.split():
-        if token == GAP:
-            out.append(GAP)
-        elif token.endswith("*"):
-            stem = words(token[:-1])
-            out.extend([*stem[:-1], stem[-1] + "*"] if stem else [])
+    plain: list[str] = []
+    for token in [*item.split(), GAP]:
+        if token == GAP or token.endswith("*"):
+            if plain:
+                out.extend(normalizer(" ".join(plain)).words)
+                plain = []
+            if token.endswith("*"):
+                stem = words(token[:-1])
+                out.extend([*stem[:-1], stem[-1] + "*"] if stem else [])
+            else:
+                out.append(GAP)
         else:
-            out.extend(words(token))
-    return tuple(out)
+            plain.append(token)
+    return tuple(out[:-1])
 
 
-def compile_rules(data: LineDict, path: Path, content: Content, medicines: Iterable[str]) -> list[Rule]:
+def compile_rules(data: LineDict, path: Path, content: Content, normalizer: Normalizer) -> list[Rule]:
     """Check intents/safety.yaml and turn it into rules; ContentError names the line of any problem."""
     from .content import fields, items
     fields(data, path, required=("lists", "rules"), what="safety.yaml")
-    medicines = sorted(medicines)
     lists: dict[str, tuple[Phrase, ...]] = {}
     raw_lists = data["lists"]
     if not isinstance(raw_lists, LineDict):
         raise ContentError("'lists' must map names to lists of phrases", path=path, line=data.lines["lists"])
     for name, value in raw_lists.items():
-        lists[name] = _phrases(value, lists, path, raw_lists.lines[name], medicines)
+        lists[name] = _phrases(value, lists, path, raw_lists.lines[name], normalizer)
     intent_ids = {i.id for i in content.intents}
     rules: list[Rule] = []
     seen: set[str] = set()
@@ -194,19 +206,19 @@ def compile_rules(data: LineDict, path: Path, content: Content, medicines: Itera
             raise ContentError("a rule needs exactly one of 'any' (one group) or 'all' (several groups)",
                                path=path, line=entry.line)
         if "any" in entry:
-            groups = (_phrases(entry["any"], lists, path, entry.lines["any"], medicines),)
+            groups = (_phrases(entry["any"], lists, path, entry.lines["any"], normalizer),)
         else:
             raw = entry["all"]
             if not isinstance(raw, LineList) or not raw:
                 raise ContentError("'all' must be a list of groups", path=path, line=entry.lines["all"])
-            groups = tuple(_phrases(g if isinstance(g, list) else [g], lists, path, ln, medicines)
+            groups = tuple(_phrases(g if isinstance(g, list) else [g], lists, path, ln, normalizer)
                            for g, ln in zip(raw, raw.lines))
         unless: tuple[Phrase, ...] = ()
         if "unless" in entry:
             if entry["class"] == "crisis":
                 raise ContentError("a crisis rule cannot have 'unless': negation never removes a crisis escalation",
                                    path=path, line=entry.lines["unless"])
-            unless = _phrases(entry["unless"], lists, path, entry.lines["unless"], medicines)
+            unless = _phrases(entry["unless"], lists, path, entry.lines["unless"], normalizer)
         suggest = tuple(entry.get("suggest") or ())
         for sid in suggest:
             if sid not in intent_ids:

@@ -26,8 +26,12 @@ class LineList(list[Any]):
     lines: list[int]
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose mappings and sequences carry line numbers."""
+# libyaml's parser is about ten times faster, which is most of the start-up time; same safe constructor.
+_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """A safe loader whose mappings and sequences carry line numbers."""
 
 
 def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -72,7 +76,7 @@ def read(path: Path) -> LineDict:
         line = raw[: exc.start].count(b"\n") + 1
         raise ContentError("file is not UTF-8 text; save it as UTF-8", path=path, line=line) from None
     loader = _Loader(text)
-    loader.name = str(path)
+    loader.name = str(path)  # for the error messages raised inside the constructors
     try:
         data = loader.get_single_data()
     except ContentError:
