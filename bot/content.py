@@ -16,7 +16,7 @@ from .normalize import words
 from .yamlfile import LineDict, LineList, read
 
 # Files with a schema of their own; every other *.yaml in intents/ holds intents and in responses/ answers.
-SPECIAL = {"intents": ("medicines.yaml", "safety.yaml", "config.yaml", "words.yaml"), "responses": ("sources.yaml", "safety.yaml", "ui.yaml")}
+SPECIAL = {"intents": ("medicines.yaml", "safety.yaml", "config.yaml", "words.yaml", "out_of_scope.yaml"), "responses": ("sources.yaml", "safety.yaml", "ui.yaml")}
 CONVERSATIONAL = frozenset({"greeting", "goodbye", "thanks", "help", "about_bot", "sources"})
 
 
@@ -80,6 +80,7 @@ class Content:
     classes: Mapping[str, MedicineClass]
     medicines: Mapping[str, Medicine]
     synonyms: Mapping[str, str]
+    out_of_scope: tuple[str, ...]
     config: Mapping[str, Any]
     ui: Mapping[str, Any]
     safety_rules: Mapping[str, Any] = field(repr=False)
@@ -115,12 +116,14 @@ def load_content(path: str | Path | None = None) -> Content:
             raise ContentError(f"no {sub}/ folder here; pass the folder that holds intents/ and responses/", path=root)
     files = {f"{sub}/{name}": root / sub / name for sub in SPECIAL for name in SPECIAL[sub]}
     for name, file in files.items():
-        if name != "intents/config.yaml" and not file.is_file():
+        if name not in ("intents/config.yaml", "intents/out_of_scope.yaml") and not file.is_file():
             raise ContentError(f"missing {name}; every content folder needs it", path=root)
     sources = _sources(read(files["responses/sources.yaml"]), files["responses/sources.yaml"])
     classes, medicines = _medicines(read(files["intents/medicines.yaml"]), files["intents/medicines.yaml"], sources)
     synonyms = _synonyms(read(files["intents/words.yaml"]), files["intents/words.yaml"])
-    intents = _intents(root / "intents")
+    intents, owners = _intents(root / "intents")
+    oos_file = files["intents/out_of_scope.yaml"]
+    out_of_scope = _out_of_scope(read(oos_file), oos_file, owners) if oos_file.is_file() else ()
     answers = _answers(root / "responses", intents, sources)
     config_file = files["intents/config.yaml"]
     if not config_file.is_file():
@@ -129,7 +132,7 @@ def load_content(path: str | Path | None = None) -> Content:
     ui = _ui(read(files["responses/ui.yaml"]), files["responses/ui.yaml"], intents)
     content = Content(
         path=root, intents=intents, answers=answers, sources=sources, classes=classes, medicines=medicines,
-        synonyms=synonyms, config=config, ui=ui, safety_rules=read(files["intents/safety.yaml"]),
+        synonyms=synonyms, out_of_scope=out_of_scope, config=config, ui=ui, safety_rules=read(files["intents/safety.yaml"]),
         safety_replies=read(files["responses/safety.yaml"]), files={**files, "intents/config.yaml": config_file},
     )
     from .safety import Safety  # safety validates its own two files
@@ -243,9 +246,12 @@ def _medicines(data: LineDict, path: Path, sources: Mapping[str, Source]) -> tup
     return classes, medicines
 
 
-def _intents(folder: Path) -> tuple[Intent, ...]:
+Owners = dict[str, tuple[str, Path, int]]  # example key -> (intent id, file, line)
+
+
+def _intents(folder: Path) -> tuple[tuple[Intent, ...], Owners]:
     intents: dict[str, Intent] = {}
-    owner: dict[str, tuple[str, Path, int]] = {}
+    owner: Owners = {}
     for path in sorted(folder.glob("*.yaml")):
         if path.name in SPECIAL["intents"]:
             continue
@@ -278,7 +284,19 @@ def _intents(folder: Path) -> tuple[Intent, ...]:
                                   text(entry, "subject", path, optional=True) or None, str(path), entry.line)
     if not intents:
         raise ContentError("no intents found; add a *.yaml file with an 'intents:' list", path=folder)
-    return tuple(intents.values())
+    return tuple(intents.values()), owner
+
+
+def _out_of_scope(data: LineDict, path: Path, owners: Owners) -> tuple[str, ...]:
+    fields(data, path, required=("out_of_scope",), what="out_of_scope.yaml")
+    examples = items(data, "out_of_scope", path, what="out_of_scope.yaml")
+    for example, line in zip(examples, examples.lines):
+        if not isinstance(example, str) or not example.strip():
+            raise ContentError("an out-of-scope example is not text", path=path, line=line)
+        if example_key(example) in owners:
+            iid, fpath, fline = owners[example_key(example)]
+            raise ContentError(f"{example!r} is also an example of {iid!r} ({fpath}, line {fline})", path=path, line=line)
+    return tuple(" ".join(e.split()) for e in examples)
 
 
 def _date(entry: LineDict, path: Path) -> tuple[str, dt.date]:
@@ -348,13 +366,17 @@ def _synonyms(data: LineDict, path: Path) -> dict[str, str]:
 def _config(data: LineDict, path: Path) -> dict[str, Any]:
     fields(data, path, required=("matcher",), optional=("limits", "session"), what="config.yaml")
     matcher = fields(data["matcher"], path, required=("answer_threshold", "clarify_margin"),
-                     optional=("clarify_floor", "followup_bonus"), what="matcher")
-    for key, value in matcher.items():
-        if not isinstance(value, (int, float)) or not 0 <= value <= 1:
-            raise ContentError(f"matcher {key} must be a number from 0 to 1", path=path, line=matcher.lines[key])
+                     optional=("clarify_floor", "followup_bonus", "weights"), what="matcher")
+    from .matcher import DEFAULTS
+    weights = fields(matcher.get("weights") or LineDict(), path, required=(), optional=tuple(DEFAULTS), what="weights")
+    for table, key in [*((matcher, k) for k in matcher if k != "weights"), *((weights, k) for k in weights)]:
+        value = table[key]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0 or (table is matcher and value > 1):
+            raise ContentError(f"{key} must be a number" + (" from 0 to 1" if table is matcher else " >= 0"),
+                               path=path, line=table.lines[key])
     limits = fields(data.get("limits") or LineDict(), path, required=(), optional=("max_chars",), what="limits")
     session = fields(data.get("session") or LineDict(), path, required=(), optional=("idle_timeout",), what="session")
-    return {"matcher": dict(matcher), "max_chars": int(limits.get("max_chars", 1000)),
+    return {"matcher": {**matcher, "weights": dict(weights)}, "max_chars": int(limits.get("max_chars", 1000)),
             "idle_timeout": float(session.get("idle_timeout", 120))}
 
 

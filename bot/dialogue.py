@@ -10,7 +10,7 @@ from typing import Any
 
 from .content import Content, Source, load_content
 from .errors import ConfigError
-from .matcher import Match, Matcher
+from .matcher import OUT_OF_SCOPE, Match, Matcher
 from .normalize import clean
 from .reply import Kind, Reply
 from .safety import Finding, Safety
@@ -29,7 +29,7 @@ class Bot:
         self.content = content if content is not None else load_content()
         self.safety = self.content.compiled.get("safety") or Safety.from_content(self.content)
         self.normalizer = self.safety.normalizer
-        self.matcher = Matcher(self.content, self.normalizer)
+        self.matcher = Matcher(self.content, self.normalizer, self.content.config["matcher"].get("weights"))
         replies = self.safety.replies
         self.region = region or replies["default"]
         if self.region not in replies["regions"]:
@@ -142,10 +142,12 @@ class Session:
         if picked is not None:
             return self._answer(Match(picked, 1.0, "chosen from the numbered list"), text, notice)
         ranked = self._rank(text)
-        if not ranked or ranked[0].score < bot.answer_threshold:
-            return self._fallback(notice, ranked)
+        if not ranked or ranked[0].score < bot.answer_threshold or ranked[0].intent == OUT_OF_SCOPE:
+            return self._fallback(notice, ranked, text)
         top = ranked[0]
         if len(ranked) > 1 and ranked[1].score >= bot.clarify_floor and top.score - ranked[1].score < bot.clarify_margin:
+            if ranked[1].intent == OUT_OF_SCOPE:  # as close to a question we can't answer: don't guess
+                return self._fallback(notice, ranked, text)
             return self._clarify(ranked[:2], notice)
         return self._answer(top, text, notice)
 
@@ -164,19 +166,20 @@ class Session:
         return None
 
     def _rank(self, text: str) -> list[Match]:
-        """Rank the message alone and, if it looks like a follow-up, with the last subject filled in."""
+        """Rank the message alone and, if it looks like a follow-up, with the last medicine or subject filled in."""
         bot = self.bot
         ranked = bot.matcher.rank(text)
-        if self._subject is None:
-            return ranked
         lowered = " ".join(clean(text).casefold().split())
-        if not (PRONOUNS.search(lowered) or FOLLOW_UP.match(lowered)) or len(lowered.split()) > 10:
+        if len(lowered.split()) > 10 or not (PRONOUNS.search(lowered) or FOLLOW_UP.match(lowered)):
             return ranked
-        filled = PRONOUNS.sub(self._subject, lowered, count=1)
-        filled = FOLLOW_UP.sub(self._subject, filled, count=1) if filled == lowered else filled
-        context = [Match(m.intent, min(1.0, m.score + bot.followup_bonus), m.example) for m in bot.matcher.rank(filled)]
-        if context and (not ranked or context[0].score > ranked[0].score):
-            return context
+        for subject in dict.fromkeys(s for s in (self._medicine, self._subject) if s):
+            filled = PRONOUNS.sub(subject, lowered, count=1)
+            if filled == lowered:
+                filled = FOLLOW_UP.sub(subject, lowered, count=1)
+            context = [Match(m.intent, min(1.0, m.score + bot.followup_bonus), m.example)
+                       for m in bot.matcher.rank(filled)]
+            if context and (not ranked or context[0].score > ranked[0].score):
+                ranked = context
         return ranked
 
     def _answer(self, match: Match, text: str, notice: str | None) -> Reply:
@@ -187,12 +190,9 @@ class Session:
         meds = [m for m in bot.normalizer(text).medicines]
         if match.intent == "medication_info":
             known = [m for m in meds if bot.content.medicines[m].in_documents]
-            if not known and meds:
-                return self._build("fallback", bot.content.ui["unknown_medicine"].format(name=meds[0]) + "\n\n"
-                                   + self._topic_list(), notice=notice, suggestions=bot.examples[:3])
-            name = known[0] if known else self._medicine
+            name = known[0] if known else (None if meds else self._medicine)
             if name is None:
-                return self._fallback(notice, [])
+                return self._fallback(notice, [match], text)
             body = self._medicine_text(name, text) + "\n\n" + answer.text
             meds = [name]
         elif match.intent in ("help", "sources"):
@@ -214,6 +214,12 @@ class Session:
         article = "an" if cls.long[0].lower() in "aeiou" else "a"
         return f"{title}. It is {article} {cls.long} ({cls.name}). {cls.about}"
 
+    def _named(self, name: str, text: str) -> str:
+        """A medicine as the patient wrote it, with its generic name: "Lexapro (escitalopram)"."""
+        med = self.bot.content.medicines[name]
+        said = next((b for b in med.brands if re.search(rf"\b{re.escape(b)}\b", text.casefold())), None)
+        return f"{said.title()} ({name})" if said else name
+
     def _clarify(self, top: list[Match], notice: str | None) -> Reply:
         bot = self.bot
         self._options = tuple(m.intent for m in top)
@@ -223,10 +229,14 @@ class Session:
         return self._build("clarify", body, confidence=top[0].score, suggestions=questions, notice=notice,
                            rule=f"close scores: {top[0].intent} {top[0].score:.2f}, {top[1].intent} {top[1].score:.2f}")
 
-    def _fallback(self, notice: str | None, ranked: list[Match]) -> Reply:
+    def _fallback(self, notice: str | None, ranked: list[Match], text: str = "") -> Reply:
         bot = self.bot
         best = f"best was {ranked[0].intent} at {ranked[0].score:.2f}" if ranked else "no intent shared a word"
-        body = bot.content.ui["fallback"] + "\n\n" + self._topic_list()
+        other = [m for m in bot.normalizer(text).medicines if not bot.content.medicines[m].in_documents]
+        # Naming the medicine we know nothing about tells the patient we read it, and why we can't help.
+        intro = bot.content.ui["unknown_medicine"].format(name=self._named(other[0], text)) if other \
+            else bot.content.ui["fallback"]
+        body = intro + "\n\n" + self._topic_list()
         return self._build("fallback", body, confidence=ranked[0].score if ranked else 0.0, notice=notice,
                            suggestions=bot.examples[:3], rule=f"below the answer threshold {bot.answer_threshold:.2f}: {best}")
 

@@ -1,31 +1,45 @@
 """Stage 3: score a message against every intent's examples.
 
-Each example becomes a weighted bag of words and word pairs (weights favour words that
-few intents use). A message is compared with every example through an inverted index
-(cosine similarity), then the best few intents are re-scored with rapidfuzz's token
-ratio, which forgives word order and small slips the bag of words misses. Words the
-content never uses count against a match, which is what sends off-topic questions to
-the fallback. Everything that does not depend on the message is computed at load.
+Each example becomes a weighted bag of words and word pairs (weights favour words few
+intents use). Four signals are blended:
+
+- similarity to the closest example, and to the intent as a whole (cosine, via an
+  inverted index, so only examples sharing a word are touched);
+- rapidfuzz's token ratio against the best few intents' examples, which forgives word
+  order and small slips the bag of words misses;
+- a naive Bayes posterior over the same features, which is better at choosing between
+  intents than at saying whether any intent fits; so it reweights, and the similarity
+  decides whether to answer at all.
+
+Words the content never uses count against a match, and questions the documents don't
+answer (intents/out_of_scope.yaml) compete as one more "intent": both push off-topic
+messages to the fallback. Everything not depending on the message is computed at load.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from .content import Content
-from .normalize import Normalized, Normalizer
+from .normalize import Normalizer
 
+OUT_OF_SCOPE = "(out of scope)"   # the pseudo-intent of intents/out_of_scope.yaml
 # Words too common to tell intents apart; everything else is weighted by how few intents use it.
-STOP = frozenset("a an the to of and or so just really please um uh like very any some".split())
+STOP = frozenset("a an the to of and or so just really please um uh like very any some "
+                 "is are am was be it its this that these those they them again".split())
 MED, OTHER_MED = "med", "othermed"
-RERANK = 6          # intents re-scored with rapidfuzz
-FUZZ_WEIGHT = 0.35  # share of the final score that comes from rapidfuzz
+RERANK = 6  # intents re-scored with rapidfuzz and naive Bayes
+
+# Weights, chosen with the held-out evaluation (see README, "How the thresholds were chosen").
+DEFAULTS = {"centroid": 0.5, "oov": 1.5, "fuzz": 0.35, "bayes": 0.5, "bayes_temperature": 4.0, "bayes_alpha": 0.05}
 
 
 @dataclass(frozen=True)
@@ -46,95 +60,148 @@ def stem(word: str) -> str:
     return word
 
 
+def features(tokens: Sequence[str]) -> list[str]:
+    """Words and adjacent word pairs."""
+    return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))]
+
+
+def _unit(vec: Mapping[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+    return {f: w / norm for f, w in vec.items()}
+
+
 class Matcher:
     """Scores messages against the intents of one Content."""
 
-    def __init__(self, content: Content, normalizer: Normalizer) -> None:
+    def __init__(self, content: Content, normalizer: Normalizer, weights: Mapping[str, float] | None = None) -> None:
+        self.w = {**DEFAULTS, **(weights or {})}
         self._normalize = normalizer
         self._med_token = {name.replace(" ", "_"): (f"{MED} class_{m.cls}" if m.in_documents else OTHER_MED)
                            for name, m in content.medicines.items()}
-        self._examples: list[tuple[str, str, tuple[str, ...]]] = []  # intent, example text, its tokens
-        for intent in content.intents:
-            for example in (intent.question, *intent.examples):
-                self._examples.append((intent.id, example, tuple(self.tokens(normalizer(example)))))
+        rows = [(i.id, e) for i in content.intents for e in (i.question, *i.examples)]
+        rows += [(OUT_OF_SCOPE, e) for e in content.out_of_scope]
+        self._examples = [(iid, text, tuple(self.tokens(text))) for iid, text in rows]
+        self._rows: dict[str, list[int]] = defaultdict(list)
+        for idx, (iid, _, _) in enumerate(self._examples):
+            self._rows[iid].append(idx)
         df: dict[str, set[str]] = defaultdict(set)
         for iid, _, toks in self._examples:
-            for feat in self._features(toks):
+            for feat in features(toks):
                 df[feat].add(iid)
-        n = len(content.intents)
+        n = len(self._rows)
         self._idf = {f: math.log(1 + n / len(ids)) for f, ids in df.items()}
-        self._oov_weight = math.log(1 + n)
-        self._vocab = sorted({t for _, _, toks in self._examples for t in toks if t.isalpha() and len(t) >= 4})
+        self._oov_weight = math.log(1 + n) * self.w["oov"]
         self._vocab_set = frozenset(t for _, _, toks in self._examples for t in toks)
+        self._vocab = sorted(t for t in self._vocab_set if t.isalpha() and len(t) >= 3)
+        self._joined = [" ".join(toks) for _, _, toks in self._examples]
         self._index: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self._joined: list[str] = []
-        for idx, (_, _, toks) in enumerate(self._examples):
-            vec = self._vector(toks)
-            for feat, weight in vec.items():
+        centroid: dict[str, Counter[str]] = defaultdict(Counter)
+        for idx, (iid, _, toks) in enumerate(self._examples):
+            for feat, weight in self._vector(toks).items():
                 self._index[feat].append((idx, weight))
-            self._joined.append(" ".join(toks))
-        self.intent_ids = tuple(i.id for i in content.intents)
+                centroid[iid][feat] += weight
+        self._centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        for iid, vec in centroid.items():
+            for feat, weight in _unit(vec).items():
+                self._centroid_index[feat].append((iid, weight))
+        self._bayes_fit()
 
-    def tokens(self, norm: Normalized) -> list[str]:
-        """Stemmed words, stop words dropped, medicine names as their class."""
+    def _bayes_fit(self) -> None:
+        alpha = self.w["bayes_alpha"]
+        counts: dict[str, Counter[str]] = defaultdict(Counter)
+        for iid, _, toks in self._examples:
+            counts[iid].update(features(toks))
+        size = len(self._idf)
+        self._log_unseen = {iid: math.log(alpha / (sum(c.values()) + alpha * size)) for iid, c in counts.items()}
+        self._log_seen: dict[str, list[tuple[str, float]]] = defaultdict(list)  # feature -> (intent, log p - unseen)
+        for iid, c in counts.items():
+            total = sum(c.values()) + alpha * size
+            for feat, k in c.items():
+                self._log_seen[feat].append((iid, math.log((k + alpha) / total) - self._log_unseen[iid]))
+
+    def tokens(self, text: str) -> list[str]:
+        """Stemmed words, stop words dropped, medicine names read as their class."""
         out: list[str] = []
-        for word in norm.words:
+        for word in self._normalize(text).words:
             if word in self._med_token:
                 out.extend(self._med_token[word].split())
             elif word not in STOP:
                 out.append(stem(word))
         return out
 
-    @staticmethod
-    def _features(tokens: Sequence[str]) -> list[str]:
-        return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))]
-
     def _vector(self, tokens: Sequence[str], *, query: bool = False) -> dict[str, float]:
         vec: dict[str, float] = {}
-        for feat in self._features(tokens):
+        for feat in features(tokens):
             weight = self._idf.get(feat)
             if weight is None:
                 if not query or " " in feat:
                     continue
                 weight = self._oov_weight  # an unknown word: the message is about something else
             vec[feat] = weight
-        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
-        return {f: w / norm for f, w in vec.items()}
+        return _unit(vec)
 
     @lru_cache(maxsize=8192)
     def correct(self, word: str) -> str:
         """An unknown word read as the closest word the content uses, if one is close enough."""
         if word in self._vocab_set or len(word) < 4 or not word.isalpha():
             return word
+        single = re.sub(r"(.)\1+", r"\1", word)  # "cbtt", "pleese" after emphasis was cut to two letters
+        if single in self._vocab_set:
+            return single
         best = process.extractOne(word, self._vocab, scorer=fuzz.ratio, score_cutoff=82)
         return best[0] if best else word
 
     def rank(self, text: str, *, limit: int = 5) -> list[Match]:
         """The best intents for a message, best first; scores run from 0 to 1."""
-        norm = self._normalize(text)
-        toks = [self.correct(t) for t in self.tokens(norm)]
+        toks = [self.correct(t) for t in self.tokens(text)]
         if not toks:
             return []
         qvec = self._vector(toks, query=True)
+        best: dict[str, tuple[float, int]] = {}
         sims: dict[int, float] = defaultdict(float)
         for feat, weight in qvec.items():
             for idx, ew in self._index.get(feat, ()):
                 sims[idx] += weight * ew
-        best: dict[str, tuple[float, int]] = {}
         for idx, sim in sims.items():
             iid = self._examples[idx][0]
             if sim > best.get(iid, (0.0, -1))[0]:
                 best[iid] = (sim, idx)
-        top = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)[:RERANK]
+        whole: dict[str, float] = defaultdict(float)
+        for feat, weight in qvec.items():
+            for iid, cw in self._centroid_index.get(feat, ()):
+                whole[iid] += weight * cw
+        c = self.w["centroid"]
+        sim_of = {iid: (1 - c) * sim + c * whole[iid] for iid, (sim, _) in best.items()}
+        top = sorted(sim_of, key=sim_of.__getitem__, reverse=True)[:RERANK]
+        post = self._posterior(toks)
         joined = " ".join(toks)
+        fw, bw = self.w["fuzz"], self.w["bayes"]
         out: list[Match] = []
-        for iid, (sim, idx) in top:
-            ratio = max(fuzz.token_sort_ratio(joined, self._joined[i]) for i in self._intent_rows(iid)) / 100
-            out.append(Match(iid, (1 - FUZZ_WEIGHT) * sim + FUZZ_WEIGHT * ratio * min(1.0, sim * 2),
-                             self._examples[idx][1]))
+        for iid in top:
+            sim = sim_of[iid]
+            ratio = max(fuzz.token_sort_ratio(joined, self._joined[i]) for i in self._rows[iid]) / 100
+            base = (1 - fw) * sim + fw * ratio * min(1.0, sim * 2)
+            out.append(Match(iid, base * ((1 - bw) + bw * post.get(iid, 0.0)), self._examples[best[iid][1]][1]))
         out.sort(key=lambda m: m.score, reverse=True)
         return out[:limit]
 
-    @lru_cache(maxsize=None)
-    def _intent_rows(self, intent_id: str) -> tuple[int, ...]:
-        return tuple(i for i, (iid, _, _) in enumerate(self._examples) if iid == intent_id)
+    def _posterior(self, toks: Sequence[str]) -> dict[str, float]:
+        """Naive Bayes over known features, softened by a temperature so it reweights rather than decides."""
+        loglik = dict(self._log_unseen)
+        known = [f for f in features(toks) if f in self._log_seen]
+        for iid in loglik:
+            loglik[iid] *= len(known)
+        for feat in known:
+            for iid, gain in self._log_seen[feat]:
+                loglik[iid] += gain
+        if not known:
+            return {}
+        top = max(loglik.values())
+        t = self.w["bayes_temperature"]
+        exp = {iid: math.exp((v - top) / t) for iid, v in loglik.items()}
+        total = sum(exp.values())
+        return {iid: v / total for iid, v in exp.items()}
+
+    def describe(self) -> dict[str, Any]:
+        """Sizes, for benchmarks and /why."""
+        return {"examples": len(self._examples), "features": len(self._idf), "intents": len(self._rows)}

@@ -1,0 +1,399 @@
+"""`psychoed lint`: check what patients will read, beyond what loading the content already refuses."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .content import CONVERSATIONAL, Content, Intent, load_content
+from .dialogue import Bot
+from .errors import BotError, ContentError
+from .reply import Reply
+from .yamlfile import LineDict, read
+
+MAX_GRADE = 8.0                # Flesch-Kincaid grade
+MIN_WORDS, MAX_WORDS = 40, 120  # the long form
+COPY_RUN = 8                   # this many words in a row from a source document is copying
+STALE_YEARS = 1
+COLLISION = 0.80               # an example that scores this high for another intent is a near duplicate
+
+_NUM = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|ten|half|a half|a quarter)"
+_UNIT = r"(?:mgs?|milligrams?|mcg|micrograms?|µg|ml|millilit(?:er|re)s?|iu|units?|grams?|g)"
+DOSE = [  # (pattern, what it is): numbers a patient could act on
+    (rf"\b{_NUM}\s*-?\s*{_UNIT}\b", "a dose"),
+    (r"\b(?:mg|milligrams?|mcg|micrograms?)\b", "a dose unit"),
+    (rf"\b{_NUM}\s+(?:tablets?|pills?|capsules?|doses?|drops?|patch(?:es)?)\b", "a number of pills"),
+    (r"\b(?:once|twice|three times|four times|\d+\s*(?:x|times))\s+(?:a|per|each|every)\s+"
+     r"(?:day|night|week|morning|evening)\b", "a schedule"),
+    (r"\b(?:once|twice)\s+(?:daily|weekly|nightly)\b", "a schedule"),
+    (r"\bevery\s+\d+\s*(?:hours?|hrs?)\b", "a schedule"),
+    (r"\btake\s+(?:\d+|two|three|four|half)\b", "'take N'"),
+    (r"\b(?:take|taking)\s+(?:it|them|this|these|one)\s+(?:at (?:night|bedtime)|in the (?:morning|evening)"
+     r"|with food|daily|every day)\b", "a schedule"),
+]
+_CHANGE = (r"(?:start|begin|stop|quit|discontinue|switch|change|increase|decrease|raise|lower|reduce|double"
+           r"|halve|skip|taper|adjust|cut down|come off|go off|wean off)")
+_LEAD = (r"(?:^|\b(?:you should|you can|you could|you may want to|you might want to|try to|it is (?:best|ok|okay"
+         r"|fine|safe) to|it's (?:best|ok|okay|fine|safe) to|feel free to|go ahead and|consider))\s*")
+_MEDICINE_WORDS = ("medicines?|medications?|meds|drugs?|pills?|tablets?|doses?|dosage|antidepressants?"
+                   "|prescriptions?|treatment")
+_SENTENCES = re.compile(r"(?<=[.!?;:])\s+|\n+")
+_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding, printed as `file:line: level: message`."""
+
+    path: str
+    line: int
+    level: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.level}: {self.message}"
+
+
+def tokens(text: str) -> list[str]:
+    """Lowercase words with curly apostrophes straightened, for comparing texts word by word."""
+    return _TOKEN.findall(text.casefold().replace("\u2019", "'"))
+
+
+def display(path: str | Path) -> str:
+    """A path relative to the working directory when it lies under it: shorter, and clickable in editors."""
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+class Files:
+    """Line numbers that the Content objects do not keep: keys, list items, words inside a text."""
+
+    def __init__(self) -> None:
+        self._data: dict[str, LineDict] = {}
+        self._words: dict[str, list[tuple[str, int]]] = {}
+
+    def data(self, path: str) -> LineDict:
+        if path not in self._data:
+            self._data[path] = read(Path(path))
+        return self._data[path]
+
+    def find(self, path: str, start: int, fragment: str) -> int:
+        """The line where the fragment's words first occur at or after `start`; `start` if not found."""
+        if path not in self._words:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+            self._words[path] = [(w, n) for n, line in enumerate(lines, 1) for w in tokens(line)]
+        want, have = tokens(fragment)[:6], self._words[path]
+        for i, (_, line) in enumerate(have):
+            if line >= start and [w for w, _ in have[i : i + len(want)]] == want:
+                return line
+        return start
+
+    def entry(self, path: str, key: str, value: str) -> LineDict:
+        """The list item in a content file whose `key` is `value` (an answer or an intent)."""
+        top = self.data(path)
+        for entries in top.values():
+            for item in entries if isinstance(entries, list) else ():
+                if isinstance(item, LineDict) and item.get(key) == value:
+                    return item
+        return top
+
+
+# -- what an answer says ----------------------------------------------------------------------------
+
+def doses(text: str, names: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
+    """Doses, units, schedules and advice to start, stop or change a medicine: (the words, the message).
+
+    `names` are medicine names and brands, which count as "a medicine" as much as the word itself.
+    """
+    low = text.casefold()
+    taken: list[range] = []
+    for pattern, what in DOSE:
+        for m in re.finditer(pattern, low):
+            if not any(m.start() in r for r in taken):  # "25 mg" once, not again as the unit "mg"
+                taken.append(range(m.start(), m.end()))
+                yield m.group(0), f"contains {what}: {m.group(0)!r}; answers never give doses or schedules"
+    medicine = "|".join([_MEDICINE_WORDS, *(re.escape(n) for n in names)])
+    for sentence in _SENTENCES.split(low):
+        # An imperative or an "it's fine to" sentence: "Stop taking your pills", "you can lower the dose".
+        m = re.search(rf"{_LEAD}{_CHANGE}\s+(?:taking\s+)?(?:\w+\s+){{0,2}}?(?:{medicine})\b", sentence)
+        if m and not re.search(r"\b(?:not|never|don't|without)\b", sentence[: m.start() + 1]):
+            said = m.group(0).strip()
+            yield said, f"advises changing a medicine: {said!r}; that is for the patient's own clinician"
+
+
+class Sources:
+    """Every run of COPY_RUN words in the source documents, to catch copied sentences."""
+
+    def __init__(self, folder: Path) -> None:
+        self.grams: dict[tuple[str, ...], str] = {}
+        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+            text = file.read_bytes().decode("utf-8", "replace")
+            title = next((line.strip() for line in text.splitlines() if line.strip()), file.name)
+            words = tokens(text)
+            for i in range(len(words) - COPY_RUN + 1):
+                self.grams.setdefault(tuple(words[i : i + COPY_RUN]), f"{title[:60]!r} ({file.name})")
+
+    def copied(self, text: str) -> Iterator[tuple[str, str]]:
+        """Each longest copied run in the text: (the words, the document)."""
+        words = tokens(text)
+        i = 0
+        while i <= len(words) - COPY_RUN:
+            doc = self.grams.get(tuple(words[i : i + COPY_RUN]))
+            if doc is None:
+                i += 1
+                continue
+            end = i + COPY_RUN
+            while end < len(words) and tuple(words[end - COPY_RUN + 1 : end + 1]) in self.grams:
+                end += 1
+            yield " ".join(words[i:end]), doc
+            i = end
+
+
+# -- the checks -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Text:
+    """Something a patient reads, where it is written, and which checks apply to it."""
+
+    path: str
+    line: int
+    what: str
+    text: str
+    checks: frozenset[str]  # of "words" (doses and copying), "grade", "grade-warn", "length"
+
+
+def lint(content: Content, *, sources: Path | None = None, today: dt.date | None = None) -> list[Problem]:
+    """Every problem in the content, errors and warnings, sorted by file and line."""
+    import textstat  # slow to import (it loads a pronouncing dictionary), and only lint needs it
+
+    bot, files = Bot(content), Files()
+    today = today or dt.date.today()
+    copies = Sources(sources) if sources is not None else None
+    names = sorted(content.aliases(), key=len, reverse=True)
+    problems: list[Problem] = []
+    for item in _texts(content, bot, files):
+        at = display(item.path)
+        if "words" in item.checks:
+            for fragment, message in doses(item.text, names):
+                problems.append(Problem(at, files.find(item.path, item.line, fragment), "error",
+                                        f"{item.what} {message}"))
+            for run, doc in copies.copied(item.text) if copies else ():
+                problems.append(Problem(at, files.find(item.path, item.line, run), "error",
+                                        f"{item.what} copies {len(run.split())} words in a row from {doc}: {run!r}; "
+                                        "say it in your own words"))
+        if "length" in item.checks and not MIN_WORDS <= len(item.text.split()) <= MAX_WORDS:
+            problems.append(Problem(at, item.line, "error", f"{item.what} is {len(item.text.split())} words long; "
+                                    f"the long form must be {MIN_WORDS}-{MAX_WORDS}"))
+        graded = item.checks & {"grade", "grade-warn"}
+        grade = textstat.flesch_kincaid_grade(item.text) if graded else 0.0
+        if grade > MAX_GRADE:
+            problems.append(Problem(at, item.line, "error" if "grade" in graded else "warning",
+                                    f"{item.what} reads at grade {grade:.1f} (Flesch-Kincaid); keep it at "
+                                    f"{MAX_GRADE:g} or lower with shorter sentences and words"))
+    for answer in content.answers.values():
+        entry = files.entry(answer.path, "intent", answer.intent)
+        if answer.intent not in CONVERSATIONAL and answer.source not in content.sources:
+            problems.append(Problem(display(answer.path), entry.lines.get("source", answer.line), "error",
+                                    f"answer {answer.intent!r} has no valid source id ({answer.source!r})"))
+        if answer.reviewed_on < _years_ago(today, STALE_YEARS):
+            problems.append(Problem(display(answer.path), entry.lines.get("reviewed", answer.line), "warning",
+                                    f"answer {answer.intent!r} was last reviewed on {answer.reviewed_on} by "
+                                    f"{answer.reviewed_by}, over 12 months ago; have it reviewed again"))
+    problems += _replies(content, bot, files)
+    problems += confusables(content, bot, files)
+    return sorted(set(problems))
+
+
+def _years_ago(today: dt.date, years: int) -> dt.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+def _texts(content: Content, bot: Bot, files: Files) -> list[Text]:
+    """Everything a patient reads as an answer, with the checks each part needs."""
+    out: list[Text] = []
+    for answer in content.answers.values():
+        entry = files.entry(answer.path, "intent", answer.intent)
+        # Conversational answers are about the bot itself; medication_info's line is checked as shown, below.
+        whole = answer.intent not in CONVERSATIONAL and answer.intent != "medication_info"
+        out.append(Text(answer.path, entry.lines.get("text", answer.line), f"answer {answer.intent!r}", answer.text,
+                        frozenset({"words", "grade", "length"} if whole else {"words"})))
+        if answer.short:
+            # Flesch-Kincaid is unreliable on a single sentence, so a hard short form only warns.
+            out.append(Text(answer.path, entry.lines.get("short", answer.line), f"short form of {answer.intent!r}",
+                            answer.short, frozenset({"words", "grade-warn"} if whole else {"words"})))
+    path = str(content.files.get("intents/medicines.yaml", content.path / "intents" / "medicines.yaml"))
+    classes = files.data(path).get("classes")
+    for key, cls in content.classes.items():
+        entry = classes.get(key) if isinstance(classes, LineDict) else None
+        line = entry.lines.get("about", entry.line) if isinstance(entry, LineDict) else 1
+        out.append(Text(path, line, f"class {key!r} about", cls.about, frozenset({"words"})))
+        shown = next((m for m in content.medicines.values() if m.cls == key and m.in_documents), None)
+        reply = bot.reply(f"what is {shown.name}?") if shown is not None else None
+        if reply is not None and reply.intent == "medication_info":
+            # What "what is <medicine>?" shows: a line naming it, the class's text, then medication_info's line.
+            out.append(Text(path, line, f"medication_info as shown for {shown.name} (class {key!r})", reply.body,
+                            frozenset({"grade", "length"})))
+    return out
+
+
+def _replies(content: Content, bot: Bot, files: Files) -> list[Problem]:
+    """Questions the bot itself offers (follow-ups, topics, welcome examples) must get a real answer."""
+    problems: list[Problem] = []
+    replies: dict[str, Reply] = {}
+
+    def check(path: str | Path, line: int, offered: str, sid: str, by: str | None, *, exact: bool) -> None:
+        question = bot.question(sid)
+        reply = replies[question] = replies.get(question) or bot.reply(question)
+        where = f"{offered} {question!r} ({sid})"
+        if reply.kind != "answer":
+            problem = f"{where} gets {'an' if reply.kind[0] in 'ae' else 'a'} {reply.kind}, not an answer ({reply.rule})"
+        elif by is not None and reply.intent == by:
+            problem = f"{where} is answered by {by!r} itself, which the patient has just read"
+        elif exact and reply.intent != sid:
+            problem = f"{where} is answered by {reply.intent!r} instead"
+        elif exact and (bot.disclaimer not in reply.text or not reply.disclaimer):
+            problem = f"{where} is answered without the disclaimer"
+        else:
+            return
+        problems.append(Problem(display(path), line, "error", problem))
+
+    for answer in content.answers.values():
+        entry = files.entry(answer.path, "intent", answer.intent)
+        lines = getattr(entry.get("suggestions"), "lines", [answer.line] * len(answer.suggestions))
+        for sid, line in zip(answer.suggestions, lines):
+            check(answer.path, line, f"suggested follow-up of {answer.intent!r}:", sid, answer.intent, exact=True)
+    for intent in content.intents:
+        line = files.entry(intent.path, "id", intent.id).lines.get("question", intent.line)
+        check(intent.path, line, "question listed under /topics:", intent.id, None, exact=True)
+    ui = str(content.files.get("responses/ui.yaml", content.path / "responses" / "ui.yaml"))
+    examples = files.data(ui).get("examples")
+    for sid, line in zip(examples or (), getattr(examples, "lines", ())):
+        check(ui, line, "welcome example", str(sid), None, exact=True)
+    safety = content.files.get("intents/safety.yaml")
+    for rule in bot.safety.rules:
+        for sid in getattr(rule, "suggest", ()):
+            check(safety or content.path, rule.line, f"suggestion of safety rule {rule.id!r}:", sid, None, exact=False)
+    path = str(content.files.get("responses/safety.yaml"))
+    offered = files.data(path).get("suggestions")
+    for cls, ids in (offered.items() if isinstance(offered, LineDict) else ()):
+        for sid, line in zip(ids or (), getattr(ids, "lines", ())):
+            check(path, line, f"suggestion after a {cls} reply:", str(sid), None, exact=False)
+    return problems
+
+
+class _Memo:
+    """The bot's normaliser with its results kept, so rebuilding the matcher for each round is cheap."""
+
+    def __init__(self, normalizer: Callable[[str], Any]) -> None:
+        self._normalizer, self._seen = normalizer, dict[str, Any]()
+
+    def __call__(self, text: str) -> Any:
+        if text not in self._seen:
+            self._seen[text] = self._normalizer(text)
+        return self._seen[text]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._normalizer, name)
+
+
+def confusables(content: Content, bot: Bot, files: Files) -> list[Problem]:
+    """Each example matched with itself left out: a warning per pair of intents it confuses, errors for collisions.
+
+    Leaving one example out at a time would rebuild the matcher for every example, so each round
+    leaves out the n-th example of every intent at once: the same test, forty builds instead of thousands.
+    """
+    problems: list[Problem] = []
+    normalizer = _Memo(bot.normalizer)
+    pools = {i.id: (i.question, *i.examples) for i in content.intents}
+    seen: dict[tuple[str, ...], tuple[str, str]] = {}
+    for intent in content.intents:
+        for example in pools[intent.id]:
+            key = tuple(bot.matcher.tokens(example))
+            other = seen.setdefault(key, (intent.id, example))
+            if key and other[0] != intent.id:
+                problems.append(Problem(display(intent.path), _line(files, intent, example), "error",
+                                        f"example {example!r} of {intent.id!r} reads the same as {other[1]!r} of "
+                                        f"{other[0]!r} once normalised; keep it under one intent"))
+    strays: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for n in range(max(len(p) for p in pools.values())):
+        left = {iid: pool[n] for iid, pool in pools.items() if n < len(pool) and len(pool) > 1}
+        kept = tuple(_without(i, left[i.id]) if i.id in left else i for i in content.intents)
+        matcher = type(bot.matcher)(replace(content, intents=kept), normalizer)
+        for intent in content.intents:
+            if intent.id not in left:
+                continue
+            example = left[intent.id]
+            ranked = matcher.rank(example)
+            for match in ranked:
+                if match.intent != intent.id and match.score >= COLLISION:
+                    problems.append(Problem(display(intent.path), _line(files, intent, example), "error",
+                                            f"example {example!r} of {intent.id!r} matches {match.intent!r} at "
+                                            f"{match.score:.2f} (its example {match.example!r}); the bot cannot "
+                                            "tell them apart"))
+            # Landing elsewhere below the answer threshold means a fallback, not a wrong answer: not a confusion.
+            if ranked and ranked[0].intent != intent.id and ranked[0].score >= bot.answer_threshold:
+                strays.setdefault((intent.id, ranked[0].intent), []).append((ranked[0].score, example))
+    for (iid, landed), found in strays.items():
+        intent = content.intent(iid)
+        found.sort(reverse=True)
+        shown = ", ".join(f"{e!r} ({s:.2f})" for s, e in found[:3]) + (", ..." if len(found) > 3 else "")
+        problems.append(Problem(display(intent.path), _line(files, intent, found[0][1]), "warning",
+                                f"{len(found)} of {len(pools[iid])} examples of {iid!r}, each left out, land on "
+                                f"{landed!r}: {shown}"))
+    return problems
+
+
+def _line(files: Files, intent: Intent, example: str) -> int:
+    """The line of an intent's example (or question) in its file."""
+    entry = files.entry(intent.path, "id", intent.id)
+    if example == intent.question:
+        return entry.lines.get("question", intent.line)
+    listed = entry.get("examples") or []
+    found = [n for e, n in zip(listed, getattr(listed, "lines", ())) if " ".join(str(e).split()) == example]
+    return found[0] if found else intent.line
+
+
+def _without(intent: Intent, example: str) -> Intent:
+    pool = [e for e in (intent.question, *intent.examples) if e != example]
+    return replace(intent, question=pool[0], examples=tuple(pool[1:]))
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+def main(argv: Sequence[str] = ()) -> int:
+    parser = argparse.ArgumentParser(prog="psychoed lint", description="Check the content: sources, reading "
+                                     "level, no doses, no copied text, follow-ups that get answers, confusable "
+                                     "examples and review dates. Exits 1 on any error; warnings alone pass.")
+    parser.add_argument("--content", metavar="DIR", help="content folder holding intents/ and responses/")
+    parser.add_argument("--sources", metavar="DIR", help="folder of source documents, to catch copied text")
+    args = parser.parse_args(list(argv))
+    try:
+        content = load_content(args.content)
+    except ContentError as exc:
+        print(f"{display(exc.path or '.')}:{exc.line or 1}: error: {exc.problem}")
+        return 1
+    sources = Path(args.sources) if args.sources else None
+    if sources is not None and not sources.is_dir():
+        print(f"{args.sources}: error: no such folder of source documents", file=sys.stderr)
+        return 1
+    try:
+        problems = lint(content, sources=sources)
+    except BotError as exc:
+        print(f"{display(content.path)}:1: error: {exc}")
+        return 1
+    for problem in problems:
+        print(problem)
+    errors = sum(p.level == "error" for p in problems)
+    print(f"lint: {errors} errors, {len(problems) - errors} warnings in {len(content.answers)} answers "
+          f"and {len(content.classes)} medicine classes" + ("" if sources else " (no --sources: copying not checked)"))
+    return 1 if errors else 0

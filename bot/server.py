@@ -1,0 +1,272 @@
+"""`psychoed serve`: the kiosk page and its JSON API (Starlette on uvicorn), or JSON lines with --stdio.
+
+Starlette and uvicorn are imported inside functions, so `--stdio` and the terminal chat never load them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .dialogue import Bot
+from .errors import BotError
+from .guard import Guard, security_headers
+from .kiosk import SessionStore, info, max_chars, text_problem
+from .openapi import openapi
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+WEB = Path(__file__).with_name("web")
+MAX_BODY = 16 * 1024
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]", "::1")
+PHONE = re.compile(r"\d[\d -]*\d")
+
+
+class ApiError(Exception):
+    """A request the API refuses, with the status and the message the client gets as JSON."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _with_numbers(text: str) -> str:
+    """Escaped HTML with each phone number (three digits or more) in a <strong class="num">."""
+    out, last = [], 0
+    for match in PHONE.finditer(text):
+        if sum(c.isdigit() for c in match.group()) >= 3:
+            out += [escape(text[last:match.start()]), f'<strong class="num">{escape(match.group())}</strong>']
+            last = match.end()
+    return "".join(out) + escape(text[last:])
+
+
+def render_page(bot: Bot) -> bytes:
+    """index.html with the welcome, examples, crisis line and disclaimer filled in, so they show even without script."""
+    # Single line breaks in content are only wrapping; blank lines separate paragraphs.
+    welcome = "".join(f"<p>{_with_numbers(' '.join(p.split()))}</p>" for p in bot.welcome.split("\n\n") if p.strip())
+    fields = {
+        "idle_timeout": f"{bot.idle_timeout:g}",
+        "max_chars": str(max_chars(bot)),
+        "crisis_line": _with_numbers(bot.crisis_line),
+        "welcome": welcome,
+        "examples": "".join(f'<button type="button" class="choice" data-ask="{escape(q)}">{escape(q)}</button>'
+                            for q in bot.examples),
+        "disclaimer": escape(bot.disclaimer),
+    }
+    page = (WEB / "index.html").read_text("utf-8")
+    return re.sub(r"\{\{(\w+)\}\}", lambda m: fields[m.group(1)], page).encode("utf-8")
+
+
+async def read_json(request: Request) -> Any:
+    """The request body as JSON, at most MAX_BODY bytes."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_BODY:
+        raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KB")
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise ApiError(400, 'the body is not valid JSON; send {"text": "your question"}') from None
+
+
+def create_app(bot: Bot | None = None, *, idle_timeout: float | None = None, max_sessions: int = 1000,
+               frame_ancestors: Sequence[str] = (), allowed_hosts: Sequence[str] | None = None) -> Starlette:
+    """The kiosk web app: the page at /, the JSON API under /api, /healthz and /openapi.json."""
+    from starlette.applications import Starlette
+    from starlette.concurrency import run_in_threadpool
+    from starlette.exceptions import HTTPException
+    from starlette.middleware import Middleware
+    from starlette.responses import HTMLResponse, JSONResponse, Response
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    if bot is None:
+        bot = Bot(idle_timeout=idle_timeout)
+    elif idle_timeout is not None and idle_timeout != bot.idle_timeout:
+        raise ValueError("idle_timeout belongs to the Bot: pass Bot(idle_timeout=...) instead")
+    headers = security_headers(frame_ancestors)
+    store = SessionStore(bot, max_sessions=max_sessions)
+    page = render_page(bot)
+    spec = openapi(bot)
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(page)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def api_info(request: Request) -> Response:
+        return JSONResponse(info(bot))
+
+    async def api_openapi(request: Request) -> Response:
+        return JSONResponse(spec)
+
+    async def start(request: Request) -> Response:
+        return JSONResponse({"id": store.create(), "idle_timeout": bot.idle_timeout}, 201)
+
+    async def message(request: Request) -> Response:
+        data = await read_json(request)
+        if not isinstance(data, dict) or "text" not in data:
+            raise ApiError(422, 'send a JSON object with a "text" field: {"text": "your question"}')
+        problem = text_problem(bot, data["text"])
+        if problem is not None:
+            raise ApiError(422, problem)
+        session = store.get(request.path_params["id"])
+        if session is None:
+            raise ApiError(404, "no such session: it ended or expired; start a new one with POST /api/sessions")
+        # Matching is CPU work; a worker thread keeps the event loop answering other kiosks meanwhile.
+        reply = await run_in_threadpool(session.send, data["text"])
+        return JSONResponse(reply.to_dict())
+
+    async def end(request: Request) -> Response:
+        if not store.end(request.path_params["id"]):
+            raise ApiError(404, "no such session: it already ended or expired")
+        return Response(status_code=204)
+
+    async def api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        return JSONResponse({"error": exc.message}, exc.status)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"error": "something went wrong on the kiosk server; please try again"}, 500)
+
+    routes = [
+        Route("/", index),
+        Route("/healthz", healthz),
+        Route("/openapi.json", api_openapi),
+        Route("/api/info", api_info),
+        Route("/api/sessions", start, methods=["POST"]),
+        Route("/api/sessions/{id}/messages", message, methods=["POST"]),
+        Route("/api/sessions/{id}", end, methods=["DELETE"]),
+        Mount("/static", StaticFiles(directory=WEB), name="static"),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(Guard, headers=headers, allowed_hosts=allowed_hosts,
+                               files=[f"/static/{f.name}" for f in WEB.iterdir()])],
+        exception_handlers={ApiError: api_error, HTTPException: http_error, Exception: server_error},
+    )
+    app.state.sessions = store
+    app.state.bot = bot
+    return app
+
+
+def uvicorn_config(app: Starlette, host: str, port: int) -> Any:
+    """uvicorn settings for the kiosk: our own access log (uvicorn's would log query strings), no server header."""
+    import uvicorn
+    return uvicorn.Config(app, host=host, port=port, access_log=False, server_header=False, proxy_headers=False,
+                          log_config=None, lifespan="off", ws="none", timeout_graceful_shutdown=5)
+
+
+@contextlib.contextmanager
+def running(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve app on a background thread (port 0 picks a free one); yields the base URL."""
+    import uvicorn
+    server = uvicorn.Server(uvicorn_config(app, host, port))
+    thread = threading.Thread(target=server.run, name="psychoed-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the kiosk server did not start on {host}:{port}")
+        time.sleep(0.02)
+    bound = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://{host}:{bound}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _seconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0")
+    return number
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    def check(value: str) -> int:
+        if not (value.isdigit() and low <= int(value) <= high):
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from {low} to {high}")
+        return int(value)
+    return check
+
+
+def parser() -> argparse.ArgumentParser:
+    """The options of `psychoed serve`."""
+    p = argparse.ArgumentParser(prog="psychoed serve", description="The kiosk web page and HTTP API, or JSON lines on stdio.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    p.add_argument("--port", type=_whole(0, 65535), default=8080, help="default 8080")
+    p.add_argument("--content", metavar="DIR", help="content folder holding intents/ and responses/")
+    p.add_argument("--region", help="crisis and emergency numbers to show, e.g. us or uk")
+    p.add_argument("--idle-timeout", type=_seconds, metavar="SECONDS", help="wipe a session after this long idle (default 120)")
+    p.add_argument("--max-sessions", type=_whole(1, 1_000_000), default=1000, metavar="N",
+                   help="live sessions kept; the least recently used is ended beyond this (default 1000)")
+    p.add_argument("--frame-ancestors", nargs="+", default=[], metavar="ORIGIN",
+                   help="origins allowed to show the page in a frame (default: none)")
+    p.add_argument("--stdio", action="store_true", help="JSON lines on stdin/stdout instead of HTTP")
+    return p
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """`psychoed serve`."""
+    try:
+        args = parser().parse_args(list(argv))
+    except SystemExit as stop:  # --help, or a usage error argparse has already explained
+        return stop.code if isinstance(stop.code, int) else 2
+    try:
+        from .content import load_content
+        bot = Bot(load_content(args.content) if args.content else None, region=args.region, idle_timeout=args.idle_timeout)
+    except BotError as error:
+        print(f"psychoed serve: {error}", file=sys.stderr)
+        return 2
+    if args.stdio:
+        from .stdio import run
+        return run(bot, max_sessions=args.max_sessions)
+    try:
+        import starlette  # noqa: F401
+        import uvicorn
+    except ImportError:
+        print("psychoed serve: the web server needs starlette and uvicorn: pip install starlette uvicorn", file=sys.stderr)
+        return 2
+    host = args.host.lower()
+    wildcard = host in ("0.0.0.0", "::", "")
+    allowed = None if wildcard else [*LOOPBACK, host]
+    try:
+        app = create_app(bot, max_sessions=args.max_sessions, frame_ancestors=args.frame_ancestors, allowed_hosts=allowed)
+    except ValueError as error:
+        print(f"psychoed serve: {error}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if host not in LOOPBACK:
+        print(f"psychoed serve: listening on {args.host}: other machines on the network can reach this kiosk",
+              file=sys.stderr)
+    uvicorn.Server(uvicorn_config(app, args.host, args.port)).run()
+    return 0

@@ -1,0 +1,259 @@
+// The kiosk page: sends questions to the local server and shows the replies.
+// Nothing is stored in the browser (no cookies, no localStorage); "Start over" and the idle timer clear the screen.
+"use strict";
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const view = {
+    main: $("main"), welcome: $("welcome"), examples: $("examples"), conversation: $("conversation"),
+    form: $("ask"), input: $("question"), send: $("send"), startOver: $("start-over"), status: $("status"),
+    disclaimer: $("disclaimer"), idle: $("idle"), idleSeconds: $("idle-seconds"), stillHere: $("still-here"),
+  };
+  const idleSeconds = Number(document.body.dataset.idleTimeout) || 120;
+  // Warn for the last quarter of the timeout, at most 20 s, so a short timeout still gets a warning.
+  const warnSeconds = Math.min(20, idleSeconds / 4);
+  const NUMBER = /\d[\d -]*\d/g;
+
+  let sessionId = null;
+  let epoch = 0;               // bumped by every clear; replies from an earlier epoch are dropped unseen
+  let busy = false;
+  let lastActivity = Date.now();
+
+  // -- talking to the server ------------------------------------------------------------------------------
+  async function api(method, path, data) {
+    const options = { method, cache: "no-store", credentials: "same-origin", headers: {} };
+    if (data !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(data);
+    }
+    const response = await fetch(path, options);
+    let json = null;
+    try { json = await response.json(); } catch (_) { /* 204, or not JSON */ }
+    return { status: response.status, json };
+  }
+
+  function endSession(id) {
+    if (id) api("DELETE", `/api/sessions/${encodeURIComponent(id)}`).catch(() => {});
+  }
+
+  // Sends one message; a session that expired on the server is replaced once, quietly.
+  async function send(text, mine) {
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      if (!sessionId) {
+        const created = await api("POST", "/api/sessions");
+        if (created.status !== 201) return created;
+        if (mine !== epoch) { endSession(created.json.id); return null; }
+        sessionId = created.json.id;
+      }
+      const id = sessionId;
+      const result = await api("POST", `/api/sessions/${encodeURIComponent(id)}/messages`, { text });
+      if (result.status !== 404) return result;
+      if (sessionId === id) sessionId = null;
+    }
+    return { status: 404, json: null };
+  }
+
+  async function ask(raw) {
+    const text = raw.trim();
+    if (!text || busy) return;
+    const mine = epoch;
+    setBusy(true);
+    view.input.value = "";
+    const question = addUser(text);
+    const pending = addPending();
+    let result = null;
+    try {
+      result = await send(text, mine);
+    } catch (_) {
+      result = null;
+    }
+    if (mine !== epoch) return;    // the screen was cleared meanwhile: this reply belongs to nobody now
+    pending.remove();
+    if (result && result.status === 200) addReply(result.json);
+    else addError(result && result.json && result.json.error);
+    // The question and the start of its answer together; long answers are read from the top.
+    question.scrollIntoView({ block: "start", behavior: "smooth" });
+    setBusy(false);
+  }
+
+  function setBusy(on) {
+    busy = on;
+    view.send.disabled = on;
+    view.main.setAttribute("aria-busy", on ? "true" : "false");
+  }
+
+  // -- drawing --------------------------------------------------------------------------------------------
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // Text with phone numbers in large bold type; built from text nodes only, never HTML.
+  function withNumbers(node, text) {
+    let last = 0;
+    for (const match of text.matchAll(NUMBER)) {
+      if (match[0].replace(/\D/g, "").length < 3) continue;
+      node.append(text.slice(last, match.index), el("strong", "num", match[0]));
+      last = match.index + match[0].length;
+    }
+    node.append(text.slice(last));
+    return node;
+  }
+
+  // Paragraphs split at blank lines; "- " and "1) " lines become lists. Urgent text keeps one sentence a line.
+  function renderText(parent, text, urgent) {
+    for (const block of text.split(/\n\s*\n/)) {
+      let list = null;
+      let words = [];
+      const flush = () => {
+        if (words.length) parent.append(withNumbers(el("p"), words.join(" ")));
+        words = [];
+      };
+      for (const line of block.split("\n").map((l) => l.trim()).filter(Boolean)) {
+        const item = line.match(/^(?:-|\d+\))\s+(.*)$/);
+        if (item) {
+          flush();
+          if (!list) { list = el("ul"); parent.append(list); }
+          list.append(el("li", "", item[1]));
+          continue;
+        }
+        list = null;
+        words.push(line);
+        if (urgent) flush();
+      }
+      flush();
+    }
+  }
+
+  function choiceButton(question) {
+    const button = el("button", "choice", question);
+    button.type = "button";
+    button.dataset.ask = question;
+    return button;
+  }
+
+  function addUser(text) {
+    const bubble = el("div", "msg-user");
+    bubble.append(el("span", "visually-hidden", "You asked: "), text);
+    view.conversation.append(bubble);
+    return bubble;
+  }
+
+  function addPending() {
+    const dots = el("div", "reply pending");
+    dots.setAttribute("aria-hidden", "true");
+    dots.append(el("span"), el("span"), el("span"));
+    view.conversation.append(dots);
+    dots.scrollIntoView({ block: "nearest" });
+    return dots;
+  }
+
+  function addReply(reply) {
+    const urgent = reply.escalation === "crisis" || reply.escalation === "emergency";
+    const card = el("article", `reply kind-${reply.kind}${urgent ? " urgent" : ""}`);
+    card.dataset.kind = reply.kind;
+    if (reply.intent) card.dataset.intent = reply.intent;
+    if (reply.escalation) card.dataset.escalation = reply.escalation;
+    if (urgent) card.append(el("h2", "", reply.escalation === "emergency" ? "Get help now" : "You are not alone"));
+    if (reply.notice) card.append(el("p", "notice", reply.notice));
+    // A clarification's numbered options are shown as buttons instead of as a list.
+    const body = reply.kind === "clarify" ? reply.body.split("\n").filter((l) => !/^\d+\)/.test(l.trim())).join("\n")
+      : reply.body;
+    renderText(card, body, urgent);
+    if (reply.source_title) card.append(el("p", "source", `Source: ${reply.source_title}`));
+    if (reply.resources) {
+      const box = el("div", "resources");
+      box.setAttribute("role", "note");
+      renderText(box, reply.resources, true);
+      card.append(box);
+    }
+    if (reply.suggestions && reply.suggestions.length) {
+      card.append(el("h3", "choices-title", reply.kind === "clarify" ? "Please choose one:" : "You could also ask:"));
+      const choices = el("div", "choices");
+      choices.append(...reply.suggestions.map(choiceButton));
+      card.append(choices);
+    }
+    if (reply.disclaimer) view.disclaimer.textContent = reply.disclaimer;
+    view.conversation.append(card);
+  }
+
+  function addError(message) {
+    const card = el("p", "reply error", message || "Sorry, something went wrong. Please try again.");
+    card.setAttribute("role", "alert");
+    view.conversation.append(card);
+  }
+
+  // -- clearing -------------------------------------------------------------------------------------------
+  function clearScreen(message) {
+    epoch += 1;
+    endSession(sessionId);
+    sessionId = null;
+    setBusy(false);
+    hideIdle();
+    view.conversation.replaceChildren();
+    view.input.value = "";
+    view.main.scrollTop = 0;
+    view.status.textContent = message;
+    lastActivity = Date.now();
+  }
+
+  function hasSomethingToClear() {
+    return view.conversation.childElementCount > 0 || view.input.value !== "";
+  }
+
+  // -- idle timer -----------------------------------------------------------------------------------------
+  function showIdle(secondsLeft) {
+    view.idleSeconds.textContent = String(Math.max(1, Math.ceil(secondsLeft)));
+    if (view.idle.hidden) {
+      view.idle.hidden = false;
+      view.stillHere.focus();
+    }
+  }
+
+  function hideIdle() {
+    if (view.idle.hidden) return;
+    view.idle.hidden = true;
+    if (document.activeElement === view.stillHere || document.activeElement === document.body) view.input.focus();
+  }
+
+  function activity() {
+    lastActivity = Date.now();
+    hideIdle();
+  }
+
+  function tick() {
+    if (!hasSomethingToClear()) return;
+    const idle = (Date.now() - lastActivity) / 1000;
+    if (idle >= idleSeconds) {
+      clearScreen("The screen was cleared to keep your questions private.");
+    } else if (idle >= idleSeconds - warnSeconds) {
+      showIdle(idleSeconds - idle);
+    }
+  }
+
+  // -- wiring ---------------------------------------------------------------------------------------------
+  view.form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    ask(view.input.value);
+  });
+  // One listener for every question button, today's and future ones.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-ask]");
+    if (button) ask(button.dataset.ask);
+  });
+  view.startOver.addEventListener("click", () => {
+    clearScreen("Cleared. You can ask a new question.");
+    view.main.focus();
+  });
+  view.stillHere.addEventListener("click", activity);
+  for (const type of ["pointerdown", "keydown", "input", "wheel", "touchstart", "scroll"]) {
+    document.addEventListener(type, activity, { capture: true, passive: true });
+  }
+  // The tab may be hidden or asleep; clear as soon as it is seen again if the time is up.
+  document.addEventListener("visibilitychange", tick);
+  setInterval(tick, 250);
+  // Nothing of a previous patient may come back with the browser's back/forward cache.
+  window.addEventListener("pageshow", (event) => { if (event.persisted) clearScreen(""); });
+})();
