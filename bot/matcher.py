@@ -39,7 +39,7 @@ MED, OTHER_MED = "med", "othermed"
 RERANK = 6  # intents re-scored with rapidfuzz and naive Bayes
 
 # Weights, chosen with the held-out evaluation (see README, "How the thresholds were chosen").
-DEFAULTS = {"centroid": 0.5, "oov": 1.5, "fuzz": 0.35, "bayes": 0.5, "bayes_temperature": 4.0, "bayes_alpha": 0.05}
+DEFAULTS = {"centroid": 0.6, "oov": 2.0, "fuzz": 0.35, "bayes": 0.5, "bayes_temperature": 3.0, "bayes_alpha": 0.05}
 
 
 @dataclass(frozen=True)
