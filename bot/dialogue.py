@@ -106,6 +106,12 @@ class Session:
         self._crisis = False
         self._seen = self.bot.clock()
 
+    def touch(self) -> None:
+        """Note that the patient is still there (a tap or key press), without sending anything."""
+        with self._lock:
+            if not self.expired:
+                self._seen = self.bot.clock()
+
     @property
     def expired(self) -> bool:
         return self.bot.clock() - self._seen > self.bot.idle_timeout
@@ -137,6 +143,9 @@ class Session:
             return self._build("fallback", ui["empty"], notice=notice, suggestions=bot.examples[:3])
         finding = bot.safety.check_all(text, medicine=self._medicine)
         if finding is not None:
+            named = bot.normalizer(text).medicines
+            if named:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
+                self._medicine = named[0]
             return self._escalate(finding, notice)
         picked = self._pick(text, options)
         if picked is not None:

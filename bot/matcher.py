@@ -39,7 +39,7 @@ MED, OTHER_MED = "med", "othermed"
 RERANK = 6  # intents re-scored with rapidfuzz and naive Bayes
 
 # Weights, chosen with the held-out evaluation (see README, "How the thresholds were chosen").
-DEFAULTS = {"centroid": 0.6, "oov": 2.0, "fuzz": 0.35, "bayes": 0.5, "bayes_temperature": 3.0, "bayes_alpha": 0.05}
+DEFAULTS = {"evidence": 0.8, "centroid": 0.6, "oov": 2.0, "fuzz": 0.35, "bayes": 0.5, "bayes_temperature": 3.0, "bayes_alpha": 0.05}
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,8 @@ class Matcher:
     def rank(self, text: str, *, limit: int = 5) -> list[Match]:
         """The best intents for a message, best first; scores run from 0 to 1."""
         toks = [self.correct(t) for t in self.tokens(text)]
-        if not toks:
+        # "what is it" with nothing before it: the known words say too little to pick any intent.
+        if sum(self._idf.get(t, 0.0) for t in set(toks)) < self.w["evidence"]:
             return []
         qvec = self._vector(toks, query=True)
         best: dict[str, tuple[float, int]] = {}

@@ -86,6 +86,7 @@ class Normalizer:
         self._min_score = min_score
         self.canonical = frozenset(aliases.values())
 
+    @lru_cache(maxsize=256)  # safety, matching and the reply each read the same message
     def __call__(self, text: str) -> Normalized:
         ws = self.rewrite(words(text))
         out: list[str] = []
