@@ -195,13 +195,14 @@ def running(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[
         time.sleep(0.02)
     bound = server.servers[0].sockets[0].getsockname()[1]
     try:
-        yield f"http://{host}:{bound}"
+        yield f"http://[{host}]:{bound}" if ":" in host else f"http://{host}:{bound}"
     finally:
         server.should_exit = True
         thread.join(10)
 
 
 def _seconds(value: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
     try:
         number = float(value)
     except ValueError:
@@ -212,6 +213,7 @@ def _seconds(value: str) -> float:
 
 
 def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from low to high, with a message that says so."""
     def check(value: str) -> int:
         if not (value.isdigit() and low <= int(value) <= high):
             raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from {low} to {high}")

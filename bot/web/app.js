@@ -13,11 +13,13 @@
   // Warn for the last quarter of the timeout, at most 20 s, so a short timeout still gets a warning.
   const warnSeconds = Math.min(20, idleSeconds / 4);
   const NUMBER = /\d[\d -]*\d/g;
+  const motion = window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
 
   let sessionId = null;
   let epoch = 0;               // bumped by every clear; replies from an earlier epoch are dropped unseen
   let busy = false;
   let lastActivity = Date.now();
+  let returnFocus = null;      // what had focus before the idle warning took it
 
   // -- talking to the server ------------------------------------------------------------------------------
   async function api(method, path, data) {
@@ -72,7 +74,7 @@
     if (result && result.status === 200) addReply(result.json);
     else addError(result && result.json && result.json.error);
     // The question and the start of its answer together; long answers are read from the top.
-    question.scrollIntoView({ block: "start", behavior: "smooth" });
+    question.scrollIntoView({ block: "start", behavior: motion });
     setBusy(false);
   }
 
@@ -195,6 +197,7 @@
     view.conversation.replaceChildren();
     view.input.value = "";
     view.main.scrollTop = 0;
+    view.main.focus({ preventScroll: true });
     view.status.textContent = message;
     lastActivity = Date.now();
   }
@@ -207,6 +210,7 @@
   function showIdle(secondsLeft) {
     view.idleSeconds.textContent = String(Math.max(1, Math.ceil(secondsLeft)));
     if (view.idle.hidden) {
+      returnFocus = document.activeElement;
       view.idle.hidden = false;
       view.stillHere.focus();
     }
@@ -215,7 +219,11 @@
   function hideIdle() {
     if (view.idle.hidden) return;
     view.idle.hidden = true;
-    if (document.activeElement === view.stillHere || document.activeElement === document.body) view.input.focus();
+    // Back to where the patient was, without jumping to the question box (that would pop up a touch keyboard).
+    if (view.idle.contains(document.activeElement) || document.activeElement === document.body) {
+      const target = returnFocus && returnFocus.isConnected && returnFocus !== document.body ? returnFocus : view.main;
+      target.focus({ preventScroll: true });
+    }
   }
 
   function activity() {
@@ -245,7 +253,6 @@
   });
   view.startOver.addEventListener("click", () => {
     clearScreen("Cleared. You can ask a new question.");
-    view.main.focus();
   });
   view.stillHere.addEventListener("click", activity);
   for (const type of ["pointerdown", "keydown", "input", "wheel", "touchstart", "scroll"]) {
