@@ -42,6 +42,7 @@ class Bot:
         self.clarify_floor = float(cfg.get("clarify_floor", self.answer_threshold))
         self.followup_bonus = float(cfg.get("followup_bonus", 0.0))
         self._questions = {i.id: i.question for i in self.content.intents}
+        self.intent_of = {i.question: i.id for i in self.content.intents}
 
     # -- what front ends show ------------------------------------------------------------------------
     @property
@@ -151,6 +152,12 @@ class Session:
         if picked is not None:
             return self._answer(Match(picked, 1.0, "chosen from the numbered list"), text, notice)
         ranked = self._rank(text)
+        named = bot.normalizer(text).medicines
+        if named and not any(bot.content.medicines[m].in_documents for m in named):
+            if any(m.intent == "medication_info" for m in ranked[:2]):  # "what is savella?": say we don't know it
+                return self._fallback(notice, ranked, text)
+        if not (named or self._medicine):  # "tell me about antidepressants" is not about one medicine
+            ranked = [m for m in ranked if m.intent != "medication_info"]
         if not ranked or ranked[0].score < bot.answer_threshold or ranked[0].intent == OUT_OF_SCOPE:
             return self._fallback(notice, ranked, text)
         top = ranked[0]
@@ -161,17 +168,21 @@ class Session:
         return self._answer(top, text, notice)
 
     def _pick(self, text: str, options: tuple[str, ...]) -> str | None:
-        """A number or ordinal choosing one of the last reply's numbered questions or options."""
+        """The intent a reply to a numbered list chooses: by number, ordinal, or the words of an option."""
         key = re.sub(r"[^\w\s]", "", text.casefold()).strip()
         key = re.sub(r"^(number|option|no)\s+", "", key)
-        if key not in ORDINALS:
+        if key in ORDINALS:
+            index = ORDINALS[key]
+            if options:
+                return options[index] if index < len(options) else None
+            if index < len(self._choices):
+                return self.bot.intent_of.get(self._choices[index])
             return None
-        index = ORDINALS[key]
-        if options:
-            return options[index] if index < len(options) else None
-        if index < len(self._choices):
-            wanted = self._choices[index]
-            return next((i.id for i in self.bot.content.intents if i.question == wanted), None)
+        if options:  # "the depression one": the option whose intent these words fit best
+            scores = {m.intent: m.score for m in self.bot.matcher.rank(text, limit=10)}
+            fits = sorted(options, key=lambda o: scores.get(o, 0.0), reverse=True)
+            if scores.get(fits[0], 0.0) > 0 and scores.get(fits[0], 0.0) > scores.get(fits[1], 0.0):
+                return fits[0]
         return None
 
     def _rank(self, text: str) -> list[Match]:

@@ -173,7 +173,7 @@ class Matcher:
                 whole[iid] += weight * cw
         c = self.w["centroid"]
         sim_of = {iid: (1 - c) * sim + c * whole[iid] for iid, (sim, _) in best.items()}
-        top = sorted(sim_of, key=sim_of.__getitem__, reverse=True)[:RERANK]
+        top = sorted(sim_of, key=sim_of.__getitem__, reverse=True)[:max(RERANK, limit)]
         post = self._posterior(toks)
         joined = " ".join(toks)
         fw, bw = self.w["fuzz"], self.w["bayes"]

@@ -8,6 +8,7 @@ a collection error naming the file and line. `--psychoed-content DIR` tests anot
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from .content import load_content
 from .errors import BotError
 from .script_runner import Result, Runner
-from .scripts import Script, load_script
+from .scripts import Script, ScriptError, load_script
 
 _RUNNER = pytest.StashKey["Runner | BotError"]()
 
@@ -51,11 +52,16 @@ class ScriptFile(pytest.File):
     """A test_*.yaml file: one script, so one item."""
 
     def collect(self) -> Iterator[ScriptItem]:
+        # messages name the file as pytest's own report does: relative to the rootdir where possible
+        shown = Path(self.nodeid.split("::")[0]) if self.nodeid else self.path
         try:
-            script = load_script(self.path)
+            script = dataclasses.replace(load_script(self.path), path=shown)
             _runner(self.config).validate(script)
+        except ScriptError as exc:
+            where = f"{shown}:{exc.line}" if exc.line is not None else str(shown)
+            raise self.CollectError(f"malformed conversation script: {where}: {exc.problem}") from None
         except BotError as exc:
-            raise self.CollectError(f"malformed conversation script: {exc}") from None
+            raise self.CollectError(f"cannot run conversation scripts: {exc}") from None
         yield ScriptItem.from_parent(self, name=script.name, script=script)
 
 

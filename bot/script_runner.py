@@ -18,6 +18,7 @@ from .dialogue import Bot, Session
 from .reply import Reply
 from .scripts import Check, Script, ScriptError, Turn
 
+
 @dataclass(frozen=True)
 class Failure:
     """A turn whose reply missed its expectations: everything needed to find and understand it."""
@@ -37,7 +38,7 @@ class Failure:
     def __str__(self) -> str:
         r = self.reply
         first = next((ln for ln in r.text.splitlines() if ln.strip()), "")
-        first = first if len(first) <= 120 else first[:117] + "..."
+        first = first if len(first) <= 120 else first[:117] + "..."  # enough to recognise the reply
         lines = [f"{self.location}: {self.script.name!r}, turn {self.number}" + (f", {self.variant}" if self.variant else ""),
                  f"  user:     {self.user}",
                  f"  expected: {self.problems[0]}",
@@ -49,6 +50,8 @@ class Failure:
 
 @dataclass
 class Result:
+    """One script's outcome: its failures (none when it passed) and how long it took."""
+
     script: Script
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
@@ -104,6 +107,7 @@ class Runner:
         self.seen: list[tuple[Bot, Reply]] = []
 
     def bot(self, region: str | None = None) -> Bot:
+        """The Bot for a region (None: the content's default), built once."""
         if region not in self._bots:
             # a clock that never moves: a slow machine must not expire a session halfway through a script
             self._bots[region] = Bot(self.content, region=region, clock=lambda: 0.0)
@@ -147,6 +151,7 @@ class Runner:
 
     @staticmethod
     def _replay(bot: Bot, turns: Sequence[Turn]) -> Session:
+        """A fresh session brought to where the script's main conversation stood (first variants, resets)."""
         session = bot.session()
         for turn in turns:
             if turn.reset:

@@ -235,10 +235,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     errors: list[str] = []
     scripts: list[Script] = []
     try:
-        runner = Runner(load_content(args.content) if args.content else None)
         paths = find_scripts(args.paths or [DEFAULT_FOLDER])
+        runner = Runner(load_content(args.content) if args.content else None)
     except BotError as exc:
-        print(f"psychoed test: {exc}", file=sys.stderr)
+        hint = "; run from the project folder or name the scripts" if isinstance(exc, ScriptError) and not args.paths else ""
+        print(f"psychoed test: {exc}{hint}", file=sys.stderr)
         return 2
     for path in paths:
         try:
