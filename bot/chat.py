@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 
@@ -43,11 +42,12 @@ class Chat:
     def _start(self) -> None:
         self.last: Reply | None = None
         self.choices: tuple[str, ...] = tuple(self.bot.examples)  # the questions numbers refer to now
+        self.choices_are = "example"                              # what they are, for the completion menu
         self.crisis = False                                       # crisis resources stay up until reset
 
     # -- screens -------------------------------------------------------------------------------------
     def welcome(self, width: int | None, *, title: bool = True) -> list[str]:
-        self.choices = tuple(self.bot.examples)
+        self.choices, self.choices_are = tuple(self.bot.examples), "example"
         return welcome_lines(self.bot.welcome, self.bot.disclaimer, self.bot.examples, width, self.paint,
                              title=title)
 
@@ -69,7 +69,7 @@ class Chat:
             # An accidental Enter should not replace the numbered list with the bot's "please type" reply.
             return Turn(block("Type a question, a number from the list, or /help.", width, self.paint, "hint"))
         picked = NUMBER.fullmatch(text)
-        if picked and self.choices:
+        if picked and self.choices and self.keep_session:  # --no-session: every line stands alone
             n = int(picked.group(1))
             if not 1 <= n <= len(self.choices):
                 return Turn(block(f"There is no question {n} here. Type a number from 1 to {len(self.choices)}, "
@@ -90,17 +90,20 @@ class Chat:
         reply = self.session.send(text)
         self.last = reply
         self.choices = reply.suggestions
+        self.choices_are = "option" if reply.kind == "clarify" else "suggested"
         if reply.escalation in ("crisis", "emergency") or reply.resources:
             self.crisis = True
         return Turn(reply_lines(reply, width, self.paint, self.sources), reply=reply)
 
     # -- commands --------------------------------------------------------------------------------------
     def _command(self, text: str, width: int | None) -> Turn:
-        name = text.split()[0].casefold()
+        typed = text.split()[0]
+        name = typed.casefold()
         action = self.commands.get(name)
         if action is not None:
             return action(width)
-        shown = sanitize(name)[:40]
+        shown = sanitize(typed)[:40]
+        import difflib  # only for mistyped commands; kept off the start-up path
         close = difflib.get_close_matches(name, [*self.commands, "/quit"], n=1, cutoff=0.6)
         hint = f" Did you mean {close[0]}?" if close else ""
         return Turn(block(f"Unknown command {shown}.{hint} Type /help to see the commands.",
@@ -112,6 +115,7 @@ class Chat:
     def _topics(self, width: int | None) -> Turn:
         topics = self.bot.topics
         self.choices = tuple(q for questions in topics.values() for q in questions)
+        self.choices_are = "listed"
         return Turn(topic_lines(topics, width, self.paint))
 
     def _sources(self, width: int | None) -> Turn:

@@ -25,6 +25,7 @@ from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import ColorDepth, Output
 from prompt_toolkit.styles import Style
+from prompt_toolkit.utils import is_dumb_terminal
 
 from .chat import Chat
 from .render import COMMAND_HELP, fit
@@ -79,7 +80,7 @@ class Questions(Completer):
     @staticmethod
     def _candidates(chat: Chat) -> Iterator[tuple[str, str]]:
         for question in chat.choices:
-            yield question, "suggested"
+            yield question, chat.choices_are
         for topic, questions in chat.bot.topics.items():
             yield topic, "topic"
             for question in questions:
@@ -135,6 +136,8 @@ class Terminal:
         return self.prompt.app.output.get_size().columns
 
     def _placeholder(self) -> StyleAndTextTuples:
+        if get_app().is_done:
+            return []  # the accepted line stays on screen; an invitation to type would be left behind with it
         text = "Type a question, a number, or /help" if self.chat else "Getting ready... you can start typing"
         return [("class:placeholder", text)]
 
@@ -188,8 +191,9 @@ class Terminal:
         try:
             chat = await asyncio.wrap_future(self.loading)
         except Exception as error:
-            app.erase_when_done = True
-            app.exit(exception=error)
+            if not app.is_done:
+                app.erase_when_done = True  # leave no half-drawn prompt above the error line
+                app.exit(exception=error)
             return
         await run_in_terminal(lambda: self._welcome(chat))
         app.invalidate()
@@ -226,6 +230,8 @@ class Terminal:
 
     def run(self) -> int:
         """Prompt until /quit or Ctrl-D; 0 is the only exit code (errors propagate to the caller)."""
+        if self.output is None and is_dumb_terminal():
+            self._ready_chat()  # prompt_toolkit's plain prompt for dumb terminals cannot redraw: welcome first
         while True:
             try:
                 line = self.prompt.prompt(pre_run=self._pre_run)

@@ -31,7 +31,6 @@ STYLES: dict[str, tuple[str, str]] = {
     "emergency": ("1;7", "31"),
     "clinician": ("1;7", "36"),
     "resources": ("1", "33"),
-    "error": ("1", "31"),
 }
 LABELS = {"crisis": "CRISIS SUPPORT", "emergency": "EMERGENCY", "clinician": "ASK YOUR CLINICIAN"}
 
@@ -71,8 +70,8 @@ def reflow(text: str) -> list[str]:
     """Logical lines: lines the content author wrapped mid-sentence are joined again."""
     out: list[str] = []
     for line in sanitize(text).split("\n"):
-        soft = out and out[-1] and line and not _SENTENCE_END.search(out[-1]) and not _ITEM.match(line) \
-            and not _ITEM.match(out[-1]) and not out[-1].endswith(":")
+        soft = out and out[-1] and line and not _SENTENCE_END.search(out[-1]) \
+            and not _ITEM.match(line) and not _ITEM.match(out[-1])
         if soft:
             out[-1] += " " + line
         else:

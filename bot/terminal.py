@@ -1,6 +1,7 @@
 """The `psychoed` chat: interactive in a terminal, one reply per line for pipes, and `psychoed ask`.
 
-prompt_toolkit is imported only on the interactive path, after the welcome is on screen.
+prompt_toolkit is imported only on the interactive path, after the title is on screen, and the
+bot itself is built behind the prompt (see bot.interactive) so that the prompt is ready sooner.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ import argparse
 import io
 import json
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -45,18 +45,21 @@ def _commands() -> str:
         f"  {name.ljust(width)}{about}" for name, (_, _, about) in COMMANDS.items())
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=26)
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--content", metavar="DIR", help="use the content in DIR (holding intents/ and responses/)")
-    parser.add_argument("--region", metavar="REGION", help="which crisis lines to show, e.g. us or uk (default: us)")
-    parser.add_argument("--no-color", "--no-colour", dest="no_color", action="store_true",
-                        help="no colour (also when the NO_COLOR environment variable is set)")
-    parser.add_argument("--json", action="store_true", help="print each reply as one JSON object per line")
+    parser.add_argument("--content", metavar="DIR", help="another content folder (holding intents/, responses/)")
+    parser.add_argument("--region", help="whose crisis lines to show: us (default) or uk")
+    parser.add_argument("--no-color", dest="no_color", action="store_true",
+                        help="no colour (also when NO_COLOR is set)")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level `psychoed` options; subcommands are dispatched by bot.cli before this runs."""
     parser = argparse.ArgumentParser(
-        prog="psychoed", formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="psychoed", formatter_class=_formatter,
         usage="psychoed [options]\n       psychoed COMMAND [args]",
         description="Chat with a psychoeducation bot about antidepressants used for pain, neuromodulators,\n"
                     "migraine and talk therapy. General information from five documents, not medical advice.\n"
@@ -64,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_commands() + "\n\n" + EXAMPLES)
     _common(parser)
     parser.add_argument("--plain", action="store_true",
-                        help="plain mode: read one message per line, print one reply each, no prompt or colour")
+                        help="plain mode: one message per input line, one reply each, no prompt or colour")
+    parser.add_argument("--json", action="store_true", help="plain mode, each reply one JSON object per line")
     parser.add_argument("--session", action=argparse.BooleanOptionalAction, default=True,
                         help="keep one conversation across lines (default), or answer each line alone")
     parser.add_argument("--startup-time", action="store_true",
@@ -82,8 +86,9 @@ def main(argv: Sequence[str] = ()) -> int:
 def ask_main(argv: Sequence[str]) -> int:
     """`psychoed ask "question"`: one answer, then exit."""
     parser = argparse.ArgumentParser(prog="psychoed ask", description="Answer one question and exit.",
-                                     epilog='example: psychoed ask "What is CBT?"')
+                                     epilog='example: psychoed ask "What is CBT?"', formatter_class=_formatter)
     _common(parser)
+    parser.add_argument("--json", action="store_true", help="print the reply as one JSON object")
     parser.add_argument("question", nargs="+", help="the question (quotes are optional)")
     args = parser.parse_args(list(argv))
 
@@ -93,6 +98,7 @@ def ask_main(argv: Sequence[str]) -> int:
         if args.json:
             _emit(sys.stdout, json.dumps(reply.to_dict(), ensure_ascii=True))
         else:
+            import shutil
             tty = sys.stdout.isatty()
             paint = _painter(args) if tty else PLAIN
             width = fit(shutil.get_terminal_size().columns) if tty else None
