@@ -28,6 +28,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from .cache import load_state, save_state, state_key
 from .content import Content
 from .normalize import Normalizer
 
@@ -73,9 +74,21 @@ def _unit(vec: Mapping[str, float]) -> dict[str, float]:
 class Matcher:
     """Scores messages against the intents of one Content."""
 
-    def __init__(self, content: Content, normalizer: Normalizer, weights: Mapping[str, float] | None = None) -> None:
+    def __init__(self, content: Content, normalizer: Normalizer, weights: Mapping[str, float] | None = None,
+                 *, cache: bool = True) -> None:
         self.w = {**DEFAULTS, **(weights or {})}
         self._normalize = normalizer
+        key = _state_key(content, self.w)
+        state = cache and load_state(key)
+        if state:
+            self.__dict__.update(state)
+        else:
+            self._build(content)
+            if cache:
+                save_state(key, {name: _plain(getattr(self, name)) for name in _STATE})
+
+    def _build(self, content: Content) -> None:
+        """Everything that depends on the content and not on the message."""
         self._med_token = {name.replace(" ", "_"): (f"{MED} class_{m.cls}" if m.in_documents else OTHER_MED)
                            for name, m in content.medicines.items()}
         rows = [(i.id, e) for i in content.intents for e in (i.question, *i.examples)]
@@ -107,6 +120,7 @@ class Matcher:
         self._bayes_fit()
 
     def _bayes_fit(self) -> None:
+        """Log probabilities of each feature under each intent (additive smoothing)."""
         alpha = self.w["bayes_alpha"]
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for iid, _, toks in self._examples:
@@ -206,3 +220,23 @@ class Matcher:
     def describe(self) -> dict[str, Any]:
         """Sizes, for benchmarks and /why."""
         return {"examples": len(self._examples), "features": len(self._idf), "intents": len(self._rows)}
+
+
+# What _build computes: saved to the cache and restored from it, so a start-up skips the work.
+_STATE = ("_med_token", "_examples", "_rows", "_idf", "_oov_weight", "_vocab_set", "_vocab", "_joined", "_index",
+          "_centroid_index", "_log_unseen", "_log_seen")
+
+
+def _plain(value: Any) -> Any:
+    """defaultdicts as dicts, so marshal can store them."""
+    return dict(value) if isinstance(value, defaultdict) else value
+
+
+def _state_key(content: Content, weights: Mapping[str, float]) -> str:
+    """Changes whenever anything the index is built from changes: the examples, names, words or weights."""
+    return state_key(
+        "matcher",
+        [(i.id, i.question, i.examples) for i in content.intents], content.out_of_scope,
+        sorted(content.aliases().items()), sorted(content.synonyms.items()),
+        sorted((m.name, m.cls, m.in_documents) for m in content.medicines.values()), sorted(weights.items()),
+    )

@@ -38,8 +38,13 @@ _SPACES = re.compile(r"\s+")
 _NUMBER_UNIT = re.compile(r"(\d)([^\W\d_])")  # "25mg" -> "25 mg"
 
 
+# Whole terminal escape sequences (CSI, OSC, and two-byte ones), so no part of one survives as text.
+_ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
+
+
 def clean(text: str) -> str:
     """NFKC-normalise and drop control, format and unpaired characters; safe to echo to a terminal."""
+    text = _ESCAPE_SEQ.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     if text.isascii() and text.isprintable():
         return _SPACES.sub(" ", text).strip()

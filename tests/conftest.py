@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 import pytest
+
+# Tests (and the programs they start) build their own start-up cache, not the user's.
+os.environ.setdefault("PSYCHOED_CACHE_DIR", tempfile.mkdtemp(prefix="psychoed-cache-"))
 
 from bot import Bot
 

@@ -1,0 +1,46 @@
+"""The start-up cache: same answers with or without it, and a damaged cache is rebuilt, not trusted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import Bot, load_content
+
+QUESTIONS = ["what is cymbalta", "my doctor mentioned CBT, what even is that", "how much does zoloft cost", "migraine"]
+
+
+def answers(bot: Bot) -> list[tuple[str, str | None, float]]:
+    return [(r.kind, r.intent, r.confidence) for r in map(bot.reply, QUESTIONS)]
+
+
+def test_cached_start_gives_the_same_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PSYCHOED_CACHE_DIR", str(tmp_path))
+    built = answers(Bot(load_content()))
+    assert list(tmp_path.glob("*.marshal")), "the first start should save its index"
+    assert answers(Bot(load_content())) == built
+
+
+def test_damaged_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PSYCHOED_CACHE_DIR", str(tmp_path))
+    built = answers(Bot(load_content()))
+    for file in tmp_path.glob("*.marshal"):
+        file.write_bytes(b"\x00not marshal data")
+    assert answers(Bot(load_content())) == built
+
+
+def test_cache_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PSYCHOED_CACHE_DIR", "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    Bot(load_content()).reply("what is cbt")
+    assert not list(tmp_path.rglob("*"))
+
+
+def test_patient_text_never_reaches_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PSYCHOED_CACHE_DIR", str(tmp_path))
+    bot = Bot(load_content())
+    bot.reply("zqxjv my secret words about my neighbour")
+    Bot(load_content())
+    for file in tmp_path.glob("*"):
+        assert b"zqxjv" not in file.read_bytes() and b"neighbour" not in file.read_bytes()
