@@ -118,7 +118,8 @@ def test_hostile_lines_each_get_a_reply_and_nothing_is_echoed_raw() -> None:
     plain = psychoed(stdin=b"\n".join(lines) + b"\n")
     assert plain.returncode == 0 and plain.stderr == ""
     assert "\x1b" not in plain.stdout and "\x07" not in plain.stdout and "\x00" not in plain.stdout
-    assert "Unknown command /x[31m" in plain.stdout
+    assert "Unknown command /x." in plain.stdout and "[31m" not in plain.stdout  # the whole sequence is gone
+    assert replies[5]["intent"] == "therapy_cbt"  # the question after the escape sequences still reads
 
 
 def test_ask_answers_one_question(bot: Bot) -> None:
