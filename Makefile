@@ -2,17 +2,19 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The source documents, when this checkout sits beside the shared folder: lint checks nothing is copied.
+SOURCES := $(wildcard ../shared/seeds)
 
-.PHONY: chat test eval clean
+.PHONY: chat test eval serve bench clean
 
 $(BIN)/psychoed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
 $(VENV)/.test-installed: $(BIN)/psychoed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
 chat: $(BIN)/psychoed
@@ -20,10 +22,20 @@ chat: $(BIN)/psychoed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
-	$(BIN)/python -m bot eval
+	$(BIN)/psychoed eval
+	$(BIN)/psychoed eval --safety
+	$(BIN)/psychoed test --require-full-coverage
+	$(BIN)/psychoed lint $(if $(SOURCES),--sources $(SOURCES))
 
 eval: $(BIN)/psychoed
-	$(BIN)/python -m bot eval
+	$(BIN)/psychoed eval
+	$(BIN)/psychoed eval --safety
+
+serve: $(BIN)/psychoed
+	$(BIN)/psychoed serve
+
+bench: $(BIN)/psychoed
+	$(BIN)/psychoed bench
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -230,9 +230,10 @@ class Session:
         med = bot.content.medicines[name]
         cls = bot.content.classes[med.cls]
         said = next((b for b in med.brands if re.search(rf"\b{re.escape(b)}\b", text.casefold())), None)
-        title = f"{said.title()} is a brand name of {name}" if said else name[0].upper() + name[1:]
-        article = "an" if cls.long[0].lower() in "aeiou" else "a"
-        return f"{title}. It is {article} {cls.long} ({cls.name}). {cls.about}"
+        opening = f"{said.title()} is a brand name of {name}. It" if said else name[0].upper() + name[1:]
+        if cls.name.isupper():  # an abbreviation such as SNRI: say what it stands for
+            return f"{opening} is {_article(cls.name)} {cls.name}, short for {cls.long}. {cls.about}"
+        return f"{opening} is {_article(cls.long)} {cls.long}. {cls.about}"
 
     def _named(self, name: str, text: str) -> str:
         """A medicine as the patient wrote it, with its generic name: "Lexapro (escitalopram)"."""
@@ -297,3 +298,10 @@ class Session:
                      escalation=escalation, confidence=round(max(0.0, min(1.0, confidence)), 4),
                      source=source.id if source else None, source_title=source.title if source else None,
                      suggestions=suggestions, rule=rule, resources=resources, notice=notice)
+
+
+def _article(word: str) -> str:
+    """ "an" before a vowel sound, including letters read aloud: an SNRI, a TCA."""
+    if word.isupper():
+        return "an" if word[0] in "AEFHILMNORSX" else "a"
+    return "an" if word[0].lower() in "aeiou" else "a"
