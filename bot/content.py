@@ -204,7 +204,7 @@ def _source_ref(entry: LineDict, path: Path, sources: Mapping[str, Source], *, n
     sid = entry.get("source")
     if sid is None and nullable:
         return None
-    if sid not in sources:
+    if not isinstance(sid, str) or sid not in sources:
         raise ContentError(f"unknown source id {sid!r}{_suggest(str(sid), sources)} (known: {', '.join(sources)})",
                            path=path, line=entry.lines.get("source", entry.line))
     return str(sid)
@@ -224,7 +224,7 @@ def _medicines(data: LineDict, path: Path, sources: Mapping[str, Source]) -> tup
         entry = fields(entry, path, required=("name", "class"), optional=("brands", "misspellings", "in_documents"),
                        what="a medicine")
         name = text(entry, "name", path).lower()
-        if entry["class"] not in classes:
+        if not isinstance(entry["class"], str) or entry["class"] not in classes:
             raise ContentError(f"unknown class {entry['class']!r}{_suggest(str(entry['class']), classes)}",
                                path=path, line=entry.lines["class"])
         names: dict[str, tuple[str, ...]] = {}
@@ -337,7 +337,7 @@ def _answers(folder: Path, intents: tuple[Intent, ...], sources: Mapping[str, So
             if not isinstance(suggestions, LineList) or not 2 <= len(suggestions) <= 3:
                 raise ContentError("'suggestions' must list 2 or 3 intent ids", path=path, line=entry.lines["suggestions"])
             for sid, line in zip(suggestions, suggestions.lines):
-                if sid not in ids or sid == iid:
+                if not isinstance(sid, str) or sid not in ids or sid == iid:
                     raise ContentError(f"suggestion {sid!r} is not another intent{_suggest(str(sid), ids)}",
                                        path=path, line=line)
             by, when = _date(entry, path)
@@ -376,6 +376,10 @@ def _config(data: LineDict, path: Path) -> dict[str, Any]:
                                path=path, line=table.lines[key])
     limits = fields(data.get("limits") or LineDict(), path, required=(), optional=("max_chars",), what="limits")
     session = fields(data.get("session") or LineDict(), path, required=(), optional=("idle_timeout",), what="session")
+    for table, key in ((limits, "max_chars"), (session, "idle_timeout")):
+        value = table.get(key)
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+            raise ContentError(f"{key} must be a number above 0", path=path, line=table.lines[key])
     return {"matcher": {**matcher, "weights": dict(weights)}, "max_chars": int(limits.get("max_chars", 1000)),
             "idle_timeout": float(session.get("idle_timeout", 120))}
 
@@ -388,7 +392,7 @@ def _ui(data: LineDict, path: Path, intents: tuple[Intent, ...]) -> dict[str, An
     ids = {i.id: i for i in intents}
     examples = items(data, "examples", path, what="ui.yaml")
     for eid, line in zip(examples, examples.lines):
-        if eid not in ids:
+        if not isinstance(eid, str) or eid not in ids:
             raise ContentError(f"example {eid!r} is not an intent id{_suggest(str(eid), ids)}", path=path, line=line)
     out["examples"] = tuple(ids[e].question for e in examples)
     return out

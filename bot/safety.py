@@ -328,7 +328,7 @@ def _compile_words(text: str, normalizer: Normalizer, item: str, path: Path, lin
 def compile_rules(data: LineDict, path: Path, content: Content, normalizer: Normalizer,
                   index: PhraseIndex | None = None) -> list[Rule]:
     """Check intents/safety.yaml and turn it into rules; ContentError names the line of any problem."""
-    from .content import fields, items
+    from .content import fields, items, text
     index = index if index is not None else PhraseIndex()
     fields(data, path, required=("lists", "rules"), what="safety.yaml")
     lists: dict[str, tuple[Phrase, ...]] = {
@@ -354,7 +354,7 @@ def compile_rules(data: LineDict, path: Path, content: Content, normalizer: Norm
         if rid in seen:
             raise ContentError(f"duplicate rule id {rid!r} (first on line {seen[rid]})", path=path, line=entry.line)
         seen[rid] = entry.line
-        if entry["class"] not in CLASSES:
+        if not isinstance(entry["class"], str) or entry["class"] not in CLASSES:
             raise ContentError(f"class must be one of {', '.join(CLASSES)}", path=path, line=entry.lines["class"])
         if not isinstance(entry["comment"], str) or not entry["comment"].strip():
             raise ContentError("a rule's comment must say what it catches", path=path, line=entry.lines["comment"])
@@ -375,11 +375,14 @@ def compile_rules(data: LineDict, path: Path, content: Content, normalizer: Norm
                 raise ContentError("a crisis rule cannot have 'unless': negation never removes a crisis escalation",
                                    path=path, line=entry.lines["unless"])
             unless = group(entry["unless"], entry.lines["unless"])
-        suggest = tuple(entry.get("suggest") or ())
+        raw_suggest = entry.get("suggest") or []
+        if not isinstance(raw_suggest, list):
+            raise ContentError("'suggest' must be a list of intent ids", path=path, line=entry.lines["suggest"])
+        suggest = tuple(raw_suggest)
         for sid in suggest:
-            if sid not in intent_ids:
+            if not isinstance(sid, str) or sid not in intent_ids:
                 raise ContentError(f"suggested intent {sid!r} does not exist", path=path, line=entry.lines["suggest"])
-        rules.append(Rule(rid, entry["class"], " ".join(entry["comment"].split()), groups, unless, suggest, entry.line))
+        rules.append(Rule(rid, entry["class"], text(entry, "comment", path), groups, unless, suggest, entry.line))
     for cls in CLASSES:
         if not any(r.cls == cls for r in rules):
             raise ContentError(f"no rule for class {cls!r}; the bot must be able to escalate to it", path=path)
@@ -409,8 +412,11 @@ def check_replies(data: LineDict, path: Path, content: Content) -> dict[str, Any
     suggestions = fields(data["suggestions"], path, required=CLASSES, what="suggestions")
     ids = {i.id for i in content.intents}
     for cls in CLASSES:
+        if not isinstance(suggestions[cls] or [], list):
+            raise ContentError(f"suggestions for {cls} must be a list of intent ids", path=path,
+                               line=suggestions.lines[cls])
         for sid in suggestions[cls] or ():
-            if sid not in ids:
+            if not isinstance(sid, str) or sid not in ids:
                 raise ContentError(f"suggested intent {sid!r} does not exist", path=path, line=suggestions.lines[cls])
     return {"default": str(data["region"]), "regions": {k: dict(v) for k, v in regions.items()},
             "replies": {k: str(v).strip() for k, v in replies.items()},

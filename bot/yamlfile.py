@@ -70,6 +70,11 @@ def read(path: Path) -> LineDict:
         raise ContentError(f"cannot read the file ({exc.strerror})", path=path) from None
     if len(raw) > MAX_FILE_BYTES:
         raise ContentError(f"file is {len(raw):,} bytes; content files must be under {MAX_FILE_BYTES:,}", path=path)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw:
+        # UTF-16 decodes as "valid" UTF-8 full of NUL bytes; say what is really wrong.
+        line = raw[: max(raw.find(b"\x00"), 0)].count(b"\n") + 1
+        raise ContentError("file is not UTF-8 text (it has NUL bytes, as UTF-16 files do); save it as UTF-8",
+                           path=path, line=line)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -81,6 +86,10 @@ def read(path: Path) -> LineDict:
         data = loader.get_single_data()
     except ContentError:
         raise
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow; it gives a position, not a line
+        line = text[: exc.position].count("\n") + 1
+        raise ContentError(f"not valid YAML: character {exc.character!r} is not allowed; remove it",
+                           path=path, line=line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
