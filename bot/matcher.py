@@ -18,6 +18,7 @@ messages to the fallback. Everything not depending on the message is computed at
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter, defaultdict
@@ -37,7 +38,11 @@ OUT_OF_SCOPE = "(out of scope)"   # the pseudo-intent of intents/out_of_scope.ya
 STOP = frozenset("a an the to of and or so just really please um uh like very any some "
                  "is are am was be it its this that these those they them again".split())
 MED, OTHER_MED = "med", "othermed"
-RERANK = 6  # intents re-scored with rapidfuzz and naive Bayes
+CANDIDATES = 6  # intents whose examples are compared one by one
+# Per word and intent, the examples where the word weighs most: the nearest example is found
+# among them, so a turn costs about the same at 100 times the examples (see bench/README.md).
+POSTINGS_CAP = 64
+NEAREST = 16  # nearest examples (by cosine) that rapidfuzz re-scores
 
 # Weights, chosen with the held-out evaluation (see README, "How the thresholds were chosen").
 DEFAULTS = {"evidence": 0.8, "centroid": 0.6, "oov": 2.0, "fuzz": 0.35, "bayes": 0.5, "bayes_temperature": 3.0, "bayes_alpha": 0.05}
@@ -106,13 +111,18 @@ class Matcher:
         self._oov_weight = math.log(1 + n) * self.w["oov"]
         self._vocab_set = frozenset(t for _, _, toks in self._examples for t in toks)
         self._vocab = sorted(t for t in self._vocab_set if t.isalpha() and len(t) >= 3)
-        self._joined = [" ".join(toks) for _, _, toks in self._examples]
-        self._index: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # Word order does not matter to token_sort_ratio, so sort once here and compare with plain ratio.
+        self._sorted = [" ".join(sorted(toks)) for _, _, toks in self._examples]
+        self._index: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
         centroid: dict[str, Counter[str]] = defaultdict(Counter)
         for idx, (iid, _, toks) in enumerate(self._examples):
             for feat, weight in self._vector(toks).items():
-                self._index[feat].append((idx, weight))
+                self._index[feat][iid].append((idx, weight))
                 centroid[iid][feat] += weight
+        for by_intent in self._index.values():  # bound the work per turn however large the content grows
+            for iid, rows in by_intent.items():
+                if len(rows) > POSTINGS_CAP:
+                    by_intent[iid] = sorted(rows, key=lambda row: row[1], reverse=True)[:POSTINGS_CAP]
         self._centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for iid, vec in centroid.items():
             for feat, weight in _unit(vec).items():
@@ -172,31 +182,29 @@ class Matcher:
         if sum(self._idf.get(t, 0.0) for t in set(toks)) < self.w["evidence"]:
             return []
         qvec = self._vector(toks, query=True)
-        best: dict[str, tuple[float, int]] = {}
-        sims: dict[int, float] = defaultdict(float)
-        for feat, weight in qvec.items():
-            for idx, ew in self._index.get(feat, ()):
-                sims[idx] += weight * ew
-        for idx, sim in sims.items():
-            iid = self._examples[idx][0]
-            if sim > best.get(iid, (0.0, -1))[0]:
-                best[iid] = (sim, idx)
+        # The whole-intent similarity and naive Bayes cost the same however many examples there are,
+        # so they pick the candidates; only the candidates' own examples are then compared one by one.
         whole: dict[str, float] = defaultdict(float)
         for feat, weight in qvec.items():
             for iid, cw in self._centroid_index.get(feat, ()):
                 whole[iid] += weight * cw
-        c = self.w["centroid"]
-        sim_of = {iid: (1 - c) * sim + c * whole[iid] for iid, (sim, _) in best.items()}
-        top = sorted(sim_of, key=sim_of.__getitem__, reverse=True)[:max(RERANK, limit)]
         post = self._posterior(toks)
-        joined = " ".join(toks)
-        fw, bw = self.w["fuzz"], self.w["bayes"]
+        c, fw, bw = self.w["centroid"], self.w["fuzz"], self.w["bayes"]
+        candidates = sorted(whole, key=lambda i: whole[i] * ((1 - bw) + bw * post.get(i, 0.0)), reverse=True)
+        query = " ".join(sorted(toks))
         out: list[Match] = []
-        for iid in top:
-            sim = sim_of[iid]
-            ratio = max(fuzz.token_sort_ratio(joined, self._joined[i]) for i in self._rows[iid]) / 100
+        postings = [(weight, self._index[feat]) for feat, weight in qvec.items() if feat in self._index]
+        for iid in candidates[: max(CANDIDATES, limit)]:
+            sims: dict[int, float] = {}
+            for weight, by_intent in postings:
+                for idx, ew in by_intent.get(iid, ()):
+                    sims[idx] = sims.get(idx, 0.0) + weight * ew
+            nearest = max(sims, key=sims.__getitem__)
+            sim = (1 - c) * sims[nearest] + c * whole[iid]
+            near = heapq.nlargest(NEAREST, sims, key=sims.__getitem__)
+            ratio = process.extractOne(query, [self._sorted[i] for i in near], scorer=fuzz.ratio)[1] / 100
             base = (1 - fw) * sim + fw * ratio * min(1.0, sim * 2)
-            out.append(Match(iid, base * ((1 - bw) + bw * post.get(iid, 0.0)), self._examples[best[iid][1]][1]))
+            out.append(Match(iid, base * ((1 - bw) + bw * post.get(iid, 0.0)), self._examples[nearest][1]))
         out.sort(key=lambda m: m.score, reverse=True)
         return out[:limit]
 
@@ -223,13 +231,15 @@ class Matcher:
 
 
 # What _build computes: saved to the cache and restored from it, so a start-up skips the work.
-_STATE = ("_med_token", "_examples", "_rows", "_idf", "_oov_weight", "_vocab_set", "_vocab", "_joined", "_index",
+_STATE = ("_med_token", "_examples", "_rows", "_idf", "_oov_weight", "_vocab_set", "_vocab", "_sorted", "_index",
           "_centroid_index", "_log_unseen", "_log_seen")
 
 
 def _plain(value: Any) -> Any:
-    """defaultdicts as dicts, so marshal can store them."""
-    return dict(value) if isinstance(value, defaultdict) else value
+    """defaultdicts (nested too) as dicts, so marshal can store them."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
 
 def _state_key(content: Content, weights: Mapping[str, float]) -> str:
