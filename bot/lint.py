@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .content import CONVERSATIONAL, Content, Intent, load_content
 from .dialogue import Bot
@@ -18,11 +18,15 @@ from .errors import BotError, ContentError
 from .reply import Reply
 from .yamlfile import LineDict, read
 
-MAX_GRADE = 8.0                # Flesch-Kincaid grade
+if TYPE_CHECKING:
+    from .normalize import Normalizer
+
+MAX_GRADE = 8.0                 # Flesch-Kincaid grade
 MIN_WORDS, MAX_WORDS = 40, 120  # the long form
-COPY_RUN = 8                   # this many words in a row from a source document is copying
-STALE_YEARS = 1
-COLLISION = 0.80               # an example that scores this high for another intent is a near duplicate
+COPY_RUN = 8                    # this many words in a row from a source document is copying
+STALE = dt.timedelta(days=365)  # a review older than 12 months
+COLLISION = 0.80                # an example that scores this high for another intent is a near duplicate
+FOLDS = 20                      # rounds of the leave-out test
 
 _NUM = r"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|ten|half|a half|a quarter)"
 _UNIT = r"(?:mgs?|milligrams?|mcg|micrograms?|µg|ml|millilit(?:er|re)s?|iu|units?|grams?|g)"
@@ -30,13 +34,13 @@ DOSE = [  # (pattern, what it is): numbers a patient could act on
     (rf"\b{_NUM}\s*-?\s*{_UNIT}\b", "a dose"),
     (r"\b(?:mg|milligrams?|mcg|micrograms?)\b", "a dose unit"),
     (rf"\b{_NUM}\s+(?:tablets?|pills?|capsules?|doses?|drops?|patch(?:es)?)\b", "a number of pills"),
-    (r"\b(?:once|twice|three times|four times|\d+\s*(?:x|times))\s+(?:a|per|each|every)\s+"
-     r"(?:day|night|week|morning|evening)\b", "a schedule"),
+    ((r"\b(?:once|twice|three times|four times|\d+\s*(?:x|times))\s+(?:a|per|each|every)\s+(?:day|night|week"
+      r"|morning|evening)\b"), "a schedule"),
     (r"\b(?:once|twice)\s+(?:daily|weekly|nightly)\b", "a schedule"),
     (r"\bevery\s+\d+\s*(?:hours?|hrs?)\b", "a schedule"),
     (r"\btake\s+(?:\d+|two|three|four|half)\b", "'take N'"),
-    (r"\b(?:take|taking)\s+(?:it|them|this|these|one)\s+(?:at (?:night|bedtime)|in the (?:morning|evening)"
-     r"|with food|daily|every day)\b", "a schedule"),
+    ((r"\b(?:take|taking)\s+(?:it|them|this|these|one)\s+(?:at (?:night|bedtime)|in the (?:morning|evening)"
+      r"|with food|daily|every day)\b"), "a schedule"),
 ]
 _CHANGE = (r"(?:start|begin|stop|quit|discontinue|switch|change|increase|decrease|raise|lower|reduce|double"
            r"|halve|skip|taper|adjust|cut down|come off|go off|wean off)")
@@ -80,6 +84,7 @@ class Files:
         self._words: dict[str, list[tuple[str, int]]] = {}
 
     def data(self, path: str) -> LineDict:
+        """A content file as read by the loader, with its line numbers."""
         if path not in self._data:
             self._data[path] = read(Path(path))
         return self._data[path]
@@ -122,9 +127,9 @@ def doses(text: str, names: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
     medicine = "|".join([_MEDICINE_WORDS, *(re.escape(n) for n in names)])
     for sentence in _SENTENCES.split(low):
         # An imperative or an "it's fine to" sentence: "Stop taking your pills", "you can lower the dose".
-        m = re.search(rf"{_LEAD}{_CHANGE}\s+(?:taking\s+)?(?:\w+\s+){{0,2}}?(?:{medicine})\b", sentence)
-        if m and not re.search(r"\b(?:not|never|don't|without)\b", sentence[: m.start() + 1]):
-            said = m.group(0).strip()
+        advice = re.search(rf"{_LEAD}{_CHANGE}\s+(?:taking\s+)?(?:\w+\s+){{0,2}}?(?:{medicine})\b", sentence)
+        if advice and not re.search(r"\b(?:not|never|don't|without)\b", sentence[: advice.start() + 1]):
+            said = advice.group(0).strip()
             yield said, f"advises changing a medicine: {said!r}; that is for the patient's own clinician"
 
 
@@ -171,8 +176,7 @@ class Text:
 
 def lint(content: Content, *, sources: Path | None = None, today: dt.date | None = None) -> list[Problem]:
     """Every problem in the content, errors and warnings, sorted by file and line."""
-    import textstat  # slow to import (it loads a pronouncing dictionary), and only lint needs it
-
+    grade_of = _grader()
     bot, files = Bot(content), Files()
     today = today or dt.date.today()
     copies = Sources(sources) if sources is not None else None
@@ -192,7 +196,7 @@ def lint(content: Content, *, sources: Path | None = None, today: dt.date | None
             problems.append(Problem(at, item.line, "error", f"{item.what} is {len(item.text.split())} words long; "
                                     f"the long form must be {MIN_WORDS}-{MAX_WORDS}"))
         graded = item.checks & {"grade", "grade-warn"}
-        grade = textstat.flesch_kincaid_grade(item.text) if graded else 0.0
+        grade = grade_of(item.text) if graded else 0.0
         if grade > MAX_GRADE:
             problems.append(Problem(at, item.line, "error" if "grade" in graded else "warning",
                                     f"{item.what} reads at grade {grade:.1f} (Flesch-Kincaid); keep it at "
@@ -202,7 +206,7 @@ def lint(content: Content, *, sources: Path | None = None, today: dt.date | None
         if answer.intent not in CONVERSATIONAL and answer.source not in content.sources:
             problems.append(Problem(display(answer.path), entry.lines.get("source", answer.line), "error",
                                     f"answer {answer.intent!r} has no valid source id ({answer.source!r})"))
-        if answer.reviewed_on < _years_ago(today, STALE_YEARS):
+        if answer.reviewed_on < today - STALE:
             problems.append(Problem(display(answer.path), entry.lines.get("reviewed", answer.line), "warning",
                                     f"answer {answer.intent!r} was last reviewed on {answer.reviewed_on} by "
                                     f"{answer.reviewed_by}, over 12 months ago; have it reviewed again"))
@@ -211,11 +215,17 @@ def lint(content: Content, *, sources: Path | None = None, today: dt.date | None
     return sorted(set(problems))
 
 
-def _years_ago(today: dt.date, years: int) -> dt.date:
+def _grader() -> Callable[[str], float]:
+    """textstat's Flesch-Kincaid grade, checked to work here before the first real text."""
+    # Imported here: it loads a pronouncing dictionary, slow, and only lint needs it.
+    import textstat  # type: ignore[import-untyped]
+
     try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
+        textstat.flesch_kincaid_grade("A short test sentence.")
+    except (LookupError, OSError) as exc:  # textstat 0.7.9 and later fetch their dictionary at run time
+        raise BotError(f"textstat cannot grade text here ({type(exc).__name__}); install textstat>=0.7.5,<0.7.9, "
+                       "which ships its dictionary") from None
+    return lambda text: float(textstat.flesch_kincaid_grade(text))
 
 
 def _texts(content: Content, bot: Bot, files: Files) -> list[Text]:
@@ -234,14 +244,14 @@ def _texts(content: Content, bot: Bot, files: Files) -> list[Text]:
     path = str(content.files.get("intents/medicines.yaml", content.path / "intents" / "medicines.yaml"))
     classes = files.data(path).get("classes")
     for key, cls in content.classes.items():
-        entry = classes.get(key) if isinstance(classes, LineDict) else None
-        line = entry.lines.get("about", entry.line) if isinstance(entry, LineDict) else 1
+        found: Any = classes.get(key) if isinstance(classes, LineDict) else None
+        line = found.lines.get("about", found.line) if isinstance(found, LineDict) else 1
         out.append(Text(path, line, f"class {key!r} about", cls.about, frozenset({"words"})))
-        shown = next((m for m in content.medicines.values() if m.cls == key and m.in_documents), None)
-        reply = bot.reply(f"what is {shown.name}?") if shown is not None else None
+        shown = next((m.name for m in content.medicines.values() if m.cls == key and m.in_documents), None)
+        reply = bot.reply(f"what is {shown}?") if shown is not None else None
         if reply is not None and reply.intent == "medication_info":
             # What "what is <medicine>?" shows: a line naming it, the class's text, then medication_info's line.
-            out.append(Text(path, line, f"medication_info as shown for {shown.name} (class {key!r})", reply.body,
+            out.append(Text(path, line, f"medication_info as shown for {shown} (class {key!r})", reply.body,
                             frozenset({"grade", "length"})))
     return out
 
@@ -309,30 +319,33 @@ class _Memo:
 def confusables(content: Content, bot: Bot, files: Files) -> list[Problem]:
     """Each example matched with itself left out: a warning per pair of intents it confuses, errors for collisions.
 
-    Leaving one example out at a time would rebuild the matcher for every example, so each round
-    leaves out the n-th example of every intent at once: the same test, forty builds instead of thousands.
+    Leaving one example out at a time would rebuild the matcher for every example, so it is done in
+    FOLDS rounds, each leaving out every FOLDS-th example of every intent: each example is still matched
+    by a matcher that never saw it (nor 1 in FOLDS of the others), with 20 builds instead of thousands.
     """
     problems: list[Problem] = []
     normalizer = _Memo(bot.normalizer)
     pools = {i.id: (i.question, *i.examples) for i in content.intents}
     seen: dict[tuple[str, ...], tuple[str, str]] = {}
-    for intent in content.intents:
-        for example in pools[intent.id]:
-            key = tuple(bot.matcher.tokens(example))
-            other = seen.setdefault(key, (intent.id, example))
-            if key and other[0] != intent.id:
-                problems.append(Problem(display(intent.path), _line(files, intent, example), "error",
-                                        f"example {example!r} of {intent.id!r} reads the same as {other[1]!r} of "
-                                        f"{other[0]!r} once normalised; keep it under one intent"))
+    oos = str(content.files.get("intents/out_of_scope.yaml", ""))
+    rows = [(i.id, e, i.path, _line(files, i, e)) for i in content.intents for e in pools[i.id]]
+    rows += [("(out of scope)", e, oos, _oos_line(files, oos, e)) for e in getattr(content, "out_of_scope", ())]
+    for iid, example, path, line in rows:
+        key = tuple(bot.matcher.tokens(example))
+        other = seen.setdefault(key, (iid, example))
+        if key and other[0] != iid:
+            problems.append(Problem(display(path), line, "error",
+                                    f"example {example!r} of {iid!r} reads the same as {other[1]!r} of "
+                                    f"{other[0]!r} once normalised; keep it under one intent"))
     strays: dict[tuple[str, str], list[tuple[float, str]]] = {}
-    for n in range(max(len(p) for p in pools.values())):
-        left = {iid: pool[n] for iid, pool in pools.items() if n < len(pool) and len(pool) > 1}
+    for n in range(FOLDS):
+        left = {iid: pool[n::FOLDS] for iid, pool in pools.items() if len(pool) > len(pool[n::FOLDS]) > 0}
         kept = tuple(_without(i, left[i.id]) if i.id in left else i for i in content.intents)
-        matcher = type(bot.matcher)(replace(content, intents=kept), normalizer)
-        for intent in content.intents:
-            if intent.id not in left:
-                continue
-            example = left[intent.id]
+        # Built the way Bot builds its own, sharing one normaliser whose results are kept across rounds,
+        # and never saved to the start-up cache: these cut-down matchers are of no use to anyone else.
+        matcher = type(bot.matcher)(replace(content, intents=kept), cast("Normalizer", normalizer),
+                                    content.config["matcher"].get("weights"), cache=False)
+        for intent, example in ((i, e) for i in content.intents for e in left.get(i.id, ())):
             ranked = matcher.rank(example)
             for match in ranked:
                 if match.intent != intent.id and match.score >= COLLISION:
@@ -363,14 +376,23 @@ def _line(files: Files, intent: Intent, example: str) -> int:
     return found[0] if found else intent.line
 
 
-def _without(intent: Intent, example: str) -> Intent:
-    pool = [e for e in (intent.question, *intent.examples) if e != example]
+def _oos_line(files: Files, path: str, example: str) -> int:
+    """The line of an out-of-scope example."""
+    listed = files.data(path).get("out_of_scope") or []
+    found = [n for e, n in zip(listed, getattr(listed, "lines", ())) if " ".join(str(e).split()) == example]
+    return found[0] if found else 1
+
+
+def _without(intent: Intent, examples: Sequence[str]) -> Intent:
+    """The intent with these examples (or its question) taken out."""
+    pool = [e for e in (intent.question, *intent.examples) if e not in examples]
     return replace(intent, question=pool[0], examples=tuple(pool[1:]))
 
 
 # -- the command ------------------------------------------------------------------------------------
 
 def main(argv: Sequence[str] = ()) -> int:
+    """`psychoed lint [--content DIR] [--sources DIR]`: print each problem; 1 if any is an error."""
     parser = argparse.ArgumentParser(prog="psychoed lint", description="Check the content: sources, reading "
                                      "level, no doses, no copied text, follow-ups that get answers, confusable "
                                      "examples and review dates. Exits 1 on any error; warnings alone pass.")
@@ -384,12 +406,12 @@ def main(argv: Sequence[str] = ()) -> int:
         return 1
     sources = Path(args.sources) if args.sources else None
     if sources is not None and not sources.is_dir():
-        print(f"{args.sources}: error: no such folder of source documents", file=sys.stderr)
+        print(f"psychoed lint: no folder of source documents at {args.sources}", file=sys.stderr)
         return 1
     try:
         problems = lint(content, sources=sources)
-    except BotError as exc:
-        print(f"{display(content.path)}:1: error: {exc}")
+    except BotError as exc:  # the tool cannot run here (not a problem in the content)
+        print(f"psychoed lint: {exc}", file=sys.stderr)
         return 1
     for problem in problems:
         print(problem)

@@ -1,0 +1,351 @@
+"""`psychoed bench`: per-turn latency, throughput, start-up, memory, and how they grow with the content.
+
+Each content size is measured in a fresh child process, so that start-up, caches and peak
+memory belong to that size alone. Figures are printed, a figure a row, and written as JSON;
+nothing here passes or fails on time (targets are shown next to the figures, for people).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import BotError
+
+TARGETS = {  # figure -> (content size it applies to, the most it may be), in the figure's own unit
+    "p99_ms": ((1, 1.0), (100, 10.0)),
+    "first_reply_s": ((1, 0.3),),
+    "peak_rss_mb": ((1, 60.0),),
+}
+WARMUP = "what is cbt?"
+
+# Run in a child: time stamps from before `import bot`, one line as soon as the first reply is back.
+CHILD = r"""
+import sys, time
+t0 = time.perf_counter()
+import bot
+t1 = time.perf_counter()
+from bot.bench import child
+child(t0, t1, *sys.argv[1:])
+"""
+
+SYNONYMS = {
+    "medicine": ("medication", "meds", "drug"), "medicines": ("medications", "drugs"), "doctor": ("gp", "doc"),
+    "help": ("aid",), "pain": ("ache", "hurting"), "work": ("function",), "why": ("how come",),
+    "can": ("could",), "does": ("do",), "therapy": ("counselling", "counseling"), "tell": ("explain",),
+    "about": ("regarding",), "really": ("actually", "truly"), "good": ("helpful",), "get": ("have",),
+    "what": ("wat", "whats"), "is": ("s",), "mean": ("signify",), "take": ("use",), "long": ("lengthy",),
+}
+FILLERS = ("um", "so", "hey", "ok", "please", "quick question", "thanks", "hmm", "btw", "honestly", "sorry")
+
+
+# -- synthetic content ------------------------------------------------------------------------------
+
+def perturb(example: str, rng: random.Random, ops: int) -> str:
+    """The example with a few word-level slips: a synonym, a dropped word, a typo, a filler word."""
+    words = example.split()
+    for _ in range(ops):
+        op = rng.randrange(4)
+        i = rng.randrange(len(words))
+        bare = words[i].strip(".,?!").lower()
+        if op == 0 and bare in SYNONYMS:
+            words[i] = rng.choice(SYNONYMS[bare])
+        elif op == 1 and len(words) > 3 and i > 0:
+            del words[i]
+        elif op == 2 and len(words[i]) >= 5:
+            w, j = words[i], rng.randrange(1, len(words[i]) - 2)
+            words[i] = rng.choice((w[:j] + w[j + 1] + w[j] + w[j + 2:], w[:j] + w[j + 1:], w[:j] + w[j] + w[j:]))
+        else:
+            filler = rng.choice(FILLERS)
+            words = [filler, *words] if rng.random() < 0.5 else [*words, filler]
+    return " ".join(words)
+
+
+def _strings(data: Any) -> Iterator[str]:
+    """Every string in a parsed YAML tree, keys included."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield str(key)
+            yield from _strings(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _strings(value)
+
+
+def grow(source: Path, target: Path, factor: int, *, seed: int = 7) -> int:
+    """Copy a content folder, every intent given `factor` times its examples; return the example count."""
+    from .content import SPECIAL, example_key
+
+    shutil.copytree(source / "intents", target / "intents")
+    shutil.copytree(source / "responses", target / "responses")
+    rng = random.Random(seed)
+    files = sorted(p for p in (target / "intents").glob("*.yaml") if p.name not in SPECIAL["intents"])
+    loaded = {p: yaml.safe_load(p.read_text(encoding="utf-8")) for p in files}
+    # Anything already written anywhere under intents/ is taken: no generated example may repeat it.
+    taken = {example_key(s) for p in (target / "intents").glob("*.yaml")
+             for s in _strings(yaml.safe_load(p.read_text(encoding="utf-8")))}
+    total = 0
+    for path, data in loaded.items():
+        for intent in data["intents"]:
+            real = [intent["question"], *intent["examples"]]
+            made: list[str] = []
+            for n in range((factor - 1) * len(real)):
+                base = real[n % len(real)]
+                for attempt in range(200):
+                    text = perturb(base, rng, 1 + attempt // 10)
+                    if example_key(text) and example_key(text) not in taken:
+                        break
+                else:
+                    continue  # a very short example can run out of variants; it stays a little smaller
+                taken.add(example_key(text))
+                made.append(text)
+            intent["examples"] = [*intent["examples"], *made]
+            total += len(intent["examples"]) + 1
+        # One file per intent, in the original order: a whole topic file at 100x would pass the loader's size cap.
+        path.unlink()
+        for n, intent in enumerate(data["intents"]):
+            text = yaml.dump({"intents": [intent]}, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                             allow_unicode=True, sort_keys=False, width=1000)
+            path.with_name(f"{path.stem}-{n:03d}.yaml").write_text(text, encoding="utf-8")
+    return total
+
+
+# -- measuring (child side) -------------------------------------------------------------------------
+
+def child(t0: float, t1: float, content_dir: str, cases_file: str, passes: str, profile: str = "") -> None:
+    """Load, answer once (announce it), then time every held-out question `passes` times; print JSON."""
+    import resource
+
+    from . import Bot, load_content
+
+    content = load_content(content_dir)
+    t2 = time.perf_counter()
+    bot = Bot(content)
+    t3 = time.perf_counter()
+    bot.reply(WARMUP)
+    t4 = time.perf_counter()
+    print("ready", flush=True)
+    cases = _cases(Path(cases_file))
+    runs: list[list[float]] = []
+    right = 0
+    for n in range(int(passes)):  # 0 passes: a start-up measurement only
+        times: list[float] = []
+        for text, want in cases:
+            start = time.perf_counter()
+            reply = bot.reply(text)
+            times.append(time.perf_counter() - start)
+            right += n == 0 and (reply.intent if reply.kind == "answer" else None) == want
+        runs.append(times)
+    examples = sum(1 + len(i.examples) for i in content.intents)
+    print(json.dumps({
+        "examples": examples, "intents": len(content.intents), "import_s": t1 - t0, "load_s": t2 - t1,
+        "build_s": t3 - t2, "first_reply_in_s": t4 - t0, "first_pass": runs[0] if runs else [],
+        "warm": [t for run in runs[1:] or runs for t in run], "accuracy": right / len(cases),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "profile": _profile(bot, [text for text, _ in cases]) if profile else "",
+    }))
+
+
+def _profile(bot: Any, texts: list[str]) -> str:
+    """One more pass under cProfile: the functions that take the time, heaviest first."""
+    import cProfile
+    import io
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for text in texts:
+        bot.reply(text)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
+    return out.getvalue()
+
+
+def _cases(path: Path) -> list[tuple[str, str | None]]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [(c["text"], c.get("intent")) if isinstance(c, dict) else (c, None) for c in data["cases"]]
+
+
+# -- measuring (parent side) ------------------------------------------------------------------------
+
+def run_child(content_dir: Path, cases: Path, passes: int, env: dict[str, str], *,
+              profile: bool = False) -> dict[str, Any]:
+    """One fresh process: wall time from spawning it to its first reply, and what it measured."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(content_dir), str(cases), str(passes),
+                             "profile" if profile else ""],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    ready = time.perf_counter() - start
+    out, err = proc.communicate()
+    if first.strip() != "ready" or proc.returncode != 0:
+        raise RuntimeError(f"benchmark child failed ({proc.returncode}): {first}{out}{err}"[:2000])
+    return {**json.loads(out), "first_reply_s": ready}
+
+
+def wall(cmd: Sequence[str], env: dict[str, str]) -> float:
+    """Wall time of a whole command, start to exit."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[1:])} failed ({done.returncode}): {done.stderr[-1000:]}")
+    return time.perf_counter() - start
+
+
+def ms(values: Sequence[float], q: float) -> float:
+    """The q-quantile of durations in seconds, in milliseconds."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def figures(runs: list[dict[str, Any]], cli: float | None, python: float | None) -> dict[str, Any]:
+    """A scale's figures: latency from the first run, start-up from the median of the later (warm-cache) runs."""
+    first, later = runs[0], runs[1:] or runs
+
+    def med(key: str) -> float:
+        return float(statistics.median(r[key] for r in later))
+
+    warm = first["warm"]
+    out = {
+        "examples": first["examples"], "intents": first["intents"],
+        "p50_ms": ms(warm, 0.50), "p99_ms": ms(warm, 0.99), "max_ms": ms(warm, 1.0),
+        "first_pass_p99_ms": ms(first["first_pass"], 0.99), "turns_per_s": len(warm) / sum(warm),
+        "first_reply_s": med("first_reply_s"), "cold_first_reply_s": first["first_reply_s"],
+        "import_s": med("import_s"), "load_s": med("load_s"), "build_s": med("build_s"),
+        "cold_build_s": first["build_s"], "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "accuracy": first["accuracy"],
+    }
+    if cli is not None:
+        out["cli_ask_s"] = cli
+    if python is not None:
+        out["python_s"] = python
+    return out
+
+
+ROWS = (  # key, label, format
+    ("examples", "examples (intents' questions + examples)", "{:,.0f}"),
+    ("p50_ms", "per-turn latency p50, ms (Bot.reply, warm)", "{:.2f}"),
+    ("p99_ms", "per-turn latency p99, ms (warm)", "{:.2f}"),
+    ("max_ms", "per-turn latency max, ms (warm)", "{:.2f}"),
+    ("first_pass_p99_ms", "per-turn latency p99, ms (first pass, lookups not yet cached)", "{:.2f}"),
+    ("turns_per_s", "throughput, turns/s (one thread)", "{:,.0f}"),
+    ("first_reply_s", "start-up: process start to first reply, s", "{:.3f}"),
+    ("cold_first_reply_s", "start-up: the same with no start-up cache yet, s", "{:.3f}"),
+    ("cli_ask_s", "start-up: `python -m bot ask` start to exit, s", "{:.3f}"),
+    ("python_s", "start-up: bare `python -c pass`, s (for scale)", "{:.3f}"),
+    ("import_s", "start-up: import bot, s", "{:.3f}"),
+    ("load_s", "start-up: load_content, s", "{:.3f}"),
+    ("build_s", "start-up: Bot() (compile matcher, safety), s", "{:.3f}"),
+    ("cold_build_s", "start-up: Bot() with no start-up cache yet, s", "{:.3f}"),
+    ("peak_rss_mb", "peak resident memory, MB", "{:.1f}"),
+    ("accuracy", "held-out top-1 accuracy (sanity check)", "{:.3f}"),
+)
+
+
+def table(results: dict[int, dict[str, Any]]) -> str:
+    """The figures as text: one row per figure, one column per content size, then the target."""
+    scales = sorted(results)
+    width = max(len(label) for _, label, _ in ROWS) + 2
+    head = f"{'figure':{width}}" + "".join(f"{('shipped' if s == 1 else f'{s}x'):>10}" for s in scales) + "  target"
+    lines = [head, "-" * len(head)]
+    for key, label, fmt in ROWS:
+        if not any(key in results[s] for s in scales):
+            continue
+        cells = "".join(f"{fmt.format(results[s][key]) if key in results[s] else '-':>10}" for s in scales)
+        lines.append(f"{label:{width}}{cells}  {_target(key, results)}")
+    return "\n".join(lines)
+
+
+def _target(key: str, results: dict[int, dict[str, Any]]) -> str:
+    notes = []
+    for scale, limit in TARGETS.get(key, ()):
+        if scale in results and key in results[scale]:
+            value = results[scale][key]
+            verdict = "met" if value <= limit else f"MISSED by {value - limit:.3g} ({value / limit:.1f}x)"
+            notes.append(f"<= {limit:g} at {'shipped' if scale == 1 else f'{scale}x'}: {verdict}")
+    return "; ".join(notes)
+
+
+def measure(source: Path, cases: Path, scales: Sequence[int], passes: int, repeat: int,
+            profile: bool = False) -> dict[int, dict[str, Any]]:
+    """Every figure at every size, each size in fresh processes."""
+    results: dict[int, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="psychoed-bench-") as tmp:
+        for scale in scales:
+            folder = source
+            if scale > 1:
+                folder = Path(tmp) / f"x{scale}"
+                grow(source, folder, scale)
+            # A start-up cache of our own: the first run finds it empty (as after any content change), the
+            # later ones find it filled (as on every other start); and the user's own cache stays untouched.
+            env = {**os.environ, "PSYCHOED_CACHE_DIR": str(Path(tmp) / f"cache{scale}")}
+            times = repeat if scale == 1 else 2  # big sizes take long to load; twice tells enough
+            runs = [run_child(folder, cases, passes, env, profile=profile)]
+            runs += [run_child(folder, cases, 0, env) for _ in range(times - 1)]
+            cli = python = None
+            if scale == 1:
+                ask = [sys.executable, "-m", "bot", "ask", "--content", str(folder), WARMUP]
+                cli = statistics.median(wall(ask, env) for _ in range(times))
+                python = statistics.median(wall([sys.executable, "-c", "pass"], env) for _ in range(times))
+            results[scale] = figures(runs, cli, python)
+            print(f"measured {scale}x: {results[scale]['examples']:,} examples", file=sys.stderr)
+            if profile:
+                print(f"\nwhere the time goes at {scale}x (one pass over the held-out questions):\n"
+                      f"{runs[0]['profile']}", file=sys.stderr)
+    return results
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    """`psychoed bench`: measure every size, print the table, write the JSON."""
+    parser = argparse.ArgumentParser(prog="psychoed bench", description="Latency, throughput, start-up and "
+                                     "memory, at the shipped content size and grown synthetically.")
+    parser.add_argument("--out", default="bench/results/latest.json", help="where to write the JSON figures")
+    parser.add_argument("--scales", default="1,10,100", help="content sizes as multiples of the examples")
+    parser.add_argument("--passes", type=int, default=3, help="passes over the held-out questions per size")
+    parser.add_argument("--repeat", type=int, default=5, help="fresh processes for the shipped size's start-up")
+    parser.add_argument("--content", metavar="DIR", help="content folder to start from (default: shipped)")
+    parser.add_argument("--profile", action="store_true", help="also print where the time goes at each size")
+    args = parser.parse_args(list(argv))
+    from .content import default_path
+    from .evaluate import tests_dir
+
+    cases = tests_dir() / "eval" / "heldout.yaml"
+    if not cases.is_file():
+        print(f"psychoed bench: no held-out questions at {cases}; run it from a source checkout", file=sys.stderr)
+        return 1
+    source = Path(args.content) if args.content else default_path()
+    scales = sorted({int(s) for s in args.scales.split(",")})
+    try:
+        results = measure(source, cases, scales, args.passes, args.repeat, args.profile)
+    except (RuntimeError, BotError) as exc:
+        print(f"psychoed bench: {exc}", file=sys.stderr)
+        return 1
+    print(table(results))
+    meta = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
+            "machine": platform.platform(), "cpus": os.cpu_count(), "passes": args.passes,
+            "heldout_questions": len(_cases(cases))}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({**meta, "targets": {k: [list(t) for t in v] for k, v in TARGETS.items()},
+                               "scales": {f"{s}x": r for s, r in results.items()}}, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {out}")
+    return 0
