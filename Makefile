@@ -11,6 +11,7 @@ $(BIN)/psychoed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m compileall -q bot >/dev/null  # start-up reads bytecode even where Python won't write it
 	touch $@
 
 $(VENV)/.test-installed: $(BIN)/psychoed

@@ -36,10 +36,13 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def state_key(*parts: Any) -> str:
-    """A file-name-safe key for the given plain values."""
+KEEP = 6  # newest files kept per kind: old code and old content leave nothing behind for long
+
+
+def state_key(kind: str, *parts: Any) -> str:
+    """A file-name-safe key for the given plain values, starting with their kind."""
     payload = json.dumps(parts, default=str, ensure_ascii=False).encode()
-    return hashlib.sha256(_code_version().encode() + payload).hexdigest()[:32]
+    return f"{kind}-" + hashlib.sha256(_code_version().encode() + payload).hexdigest()[:32]
 
 
 def load_state(key: str) -> dict[str, Any] | None:
@@ -64,5 +67,9 @@ def save_state(key: str, state: dict[str, Any]) -> None:
         tmp = where / f".{key}.{os.getpid()}.tmp"
         tmp.write_bytes(marshal.dumps(state))
         os.replace(tmp, where / f"{key}.marshal")  # readers never see half a file
+        kind = key.rsplit("-", 1)[0]
+        older = sorted(where.glob(f"{kind}-*.marshal"), key=lambda f: f.stat().st_mtime, reverse=True)[KEEP:]
+        for stale in older:
+            stale.unlink(missing_ok=True)
     except (OSError, ValueError):
         return

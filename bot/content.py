@@ -377,8 +377,8 @@ def _config(data: LineDict, path: Path) -> dict[str, Any]:
     limits = fields(data.get("limits") or LineDict(), path, required=(), optional=("max_chars",), what="limits")
     session = fields(data.get("session") or LineDict(), path, required=(), optional=("idle_timeout",), what="session")
     for table, key in ((limits, "max_chars"), (session, "idle_timeout")):
-        value = table.get(key)
-        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0):
+        value = table.get(key, 1)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
             raise ContentError(f"{key} must be a number above 0", path=path, line=table.lines[key])
     return {"matcher": {**matcher, "weights": dict(weights)}, "max_chars": int(limits.get("max_chars", 1000)),
             "idle_timeout": float(session.get("idle_timeout", 120))}

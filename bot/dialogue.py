@@ -138,7 +138,7 @@ class Session:
         limit = bot.content.config["max_chars"]
         if len(text) > limit:
             text, notice = text[:limit], ui["truncated"].format(limit=limit)
-        text = clean(text.encode("utf-8", "replace").decode("utf-8"))
+        text = clean(text.encode("utf-8", "replace").decode("utf-8"))[:limit]  # NFKC can lengthen it again
         options, self._options = self._options, ()
         if not text:
             return self._build("fallback", ui["empty"], notice=notice, suggestions=bot.examples[:3])

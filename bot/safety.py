@@ -394,7 +394,7 @@ def check_replies(data: LineDict, path: Path, content: Content) -> dict[str, Any
     from .content import fields, text
     fields(data, path, required=("region", "regions", "replies", "suggestions"), what="safety.yaml")
     regions = data["regions"]
-    if not isinstance(regions, LineDict) or data["region"] not in regions:
+    if not isinstance(regions, LineDict) or not isinstance(data["region"], str) or data["region"] not in regions:
         raise ContentError(f"region {data['region']!r} is not defined under 'regions'", path=path, line=data.lines["region"])
     keys = ("name", "crisis_line", "emergency_number", "poison_control", "banner")
     for name, region in regions.items():

@@ -44,3 +44,13 @@ def test_patient_text_never_reaches_the_cache(tmp_path: Path, monkeypatch: pytes
     Bot(load_content())
     for file in tmp_path.glob("*"):
         assert b"zqxjv" not in file.read_bytes() and b"neighbour" not in file.read_bytes()
+
+
+def test_old_cache_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot import cache
+    monkeypatch.setenv("PSYCHOED_CACHE_DIR", str(tmp_path))
+    for version in range(cache.KEEP + 4):
+        cache.save_state(cache.state_key("matcher", version), {"v": version})
+    cache.save_state(cache.state_key("known-words", 0), {"v": 0})
+    assert len(list(tmp_path.glob("matcher-*.marshal"))) == cache.KEEP
+    assert len(list(tmp_path.glob("known-words-*.marshal"))) == 1

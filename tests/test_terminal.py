@@ -236,7 +236,7 @@ def test_pasted_escape_and_control_characters_are_never_echoed(bot: Bot) -> None
     hostile = "/x\x1b[2J\x1b]0;owned\x07\x08\x1b[31m"
     _, out, _ = run(bot, f"{PASTE_START}{hostile}{PASTE_END}\r{PASTE_START}what is cbt\x1b[1A\x00{PASTE_END}\r")
     assert "\x1b" not in out and "\x07" not in out and "\x00" not in out and "\x08" not in out
-    assert "Unknown command /x[2J]0;owned[31m." in out
+    assert "Unknown command /x." in out and "owned" not in out and "[2J" not in out  # sequences removed whole
     assert flat(bot.reply("what is cbt").body) in flat(out)  # the question around the escapes still answered
 
 
