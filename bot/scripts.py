@@ -18,7 +18,7 @@ from typing import Any
 
 from rapidfuzz import process
 
-from .errors import BotError, ContentError
+from .errors import BotError, ContentError, ScriptError
 from .yamlfile import LineDict, LineList, read
 
 DEFAULT_FOLDER = Path("tests/conversations")
@@ -29,20 +29,6 @@ SETTINGS_KEYS = ("region",)
 TURN_KEYS = ("user", "users", "reset", "expect")
 EXPECT_KEYS = ("intent", "kind", "escalation", "source", "contains", "not_contains", "matches",
                "suggestions_include", "disclaimer", "confidence_at_least", "resources")
-
-
-class ScriptError(BotError):
-    """A conversation script that cannot be run as written: names the file, the line and the problem."""
-
-    def __init__(self, problem: str, *, path: str | Path | None = None, line: int | None = None) -> None:
-        self.problem = problem
-        self.path = str(path) if path is not None else None
-        self.line = line
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = self.path or "script"
-        return f"{where}:{self.line}: {self.problem}" if self.line is not None else f"{where}: {self.problem}"
 
 
 @dataclass(frozen=True)
