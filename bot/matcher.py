@@ -115,9 +115,10 @@ class Matcher:
         self._sorted = [" ".join(sorted(toks)) for _, _, toks in self._examples]
         self._index: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
         centroid: dict[str, Counter[str]] = defaultdict(Counter)
+        local = {idx: n for rows in self._rows.values() for n, idx in enumerate(rows)}
         for idx, (iid, _, toks) in enumerate(self._examples):
             for feat, weight in self._vector(toks).items():
-                self._index[feat][iid].append((idx, weight))
+                self._index[feat][iid].append((local[idx], weight))  # position among the intent's examples
                 centroid[iid][feat] += weight
         for by_intent in self._index.values():  # bound the work per turn however large the content grows
             for iid, rows in by_intent.items():
@@ -195,16 +196,16 @@ class Matcher:
         out: list[Match] = []
         postings = [(weight, self._index[feat]) for feat, weight in qvec.items() if feat in self._index]
         for iid in candidates[: max(CANDIDATES, limit)]:
-            sims: dict[int, float] = {}
+            rows = self._rows[iid]
+            sims = [0.0] * len(rows)  # cosine with each of the intent's examples
             for weight, by_intent in postings:
-                for idx, ew in by_intent.get(iid, ()):
-                    sims[idx] = sims.get(idx, 0.0) + weight * ew
-            nearest = max(sims, key=sims.__getitem__)
-            sim = (1 - c) * sims[nearest] + c * whole[iid]
-            near = heapq.nlargest(NEAREST, sims, key=sims.__getitem__)
-            ratio = process.extractOne(query, [self._sorted[i] for i in near], scorer=fuzz.ratio)[1] / 100
+                for n, ew in by_intent.get(iid, ()):
+                    sims[n] += weight * ew
+            near = heapq.nlargest(NEAREST, range(len(rows)), key=sims.__getitem__)
+            sim = (1 - c) * sims[near[0]] + c * whole[iid]
+            ratio = process.extractOne(query, [self._sorted[rows[n]] for n in near], scorer=fuzz.ratio)[1] / 100
             base = (1 - fw) * sim + fw * ratio * min(1.0, sim * 2)
-            out.append(Match(iid, base * ((1 - bw) + bw * post.get(iid, 0.0)), self._examples[nearest][1]))
+            out.append(Match(iid, base * ((1 - bw) + bw * post.get(iid, 0.0)), self._examples[rows[near[0]]][1]))
         out.sort(key=lambda m: m.score, reverse=True)
         return out[:limit]
 
