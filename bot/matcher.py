@@ -43,6 +43,7 @@ CANDIDATES = 6  # intents whose examples are compared one by one
 # among them, so a turn costs about the same at 100 times the examples (see bench/README.md).
 POSTINGS_CAP = 64
 NEAREST = 16  # nearest examples (by cosine) that rapidfuzz re-scores
+DENSE_LIMIT = 512  # up to this many examples an intent, similarities go in a list, beyond in a dict
 
 # Weights, chosen with the held-out evaluation (see README, "How the thresholds were chosen").
 DEFAULTS = {"evidence": 0.8, "centroid": 0.6, "oov": 2.0, "fuzz": 0.35, "bayes": 0.5, "bayes_temperature": 3.0, "bayes_alpha": 0.05}
@@ -197,17 +198,28 @@ class Matcher:
         postings = [(weight, self._index[feat]) for feat, weight in qvec.items() if feat in self._index]
         for iid in candidates[: max(CANDIDATES, limit)]:
             rows = self._rows[iid]
-            sims = [0.0] * len(rows)  # cosine with each of the intent's examples
-            for weight, by_intent in postings:
-                for n, ew in by_intent.get(iid, ()):
-                    sims[n] += weight * ew
-            near = heapq.nlargest(NEAREST, range(len(rows)), key=sims.__getitem__)
+            sims = self._similarities(iid, len(rows), postings)
+            near = heapq.nlargest(NEAREST, range(len(rows)) if isinstance(sims, list) else sims, key=sims.__getitem__)
             sim = (1 - c) * sims[near[0]] + c * whole[iid]
             ratio = process.extractOne(query, [self._sorted[rows[n]] for n in near], scorer=fuzz.ratio)[1] / 100
             base = (1 - fw) * sim + fw * ratio * min(1.0, sim * 2)
             out.append(Match(iid, base * ((1 - bw) + bw * post.get(iid, 0.0)), self._examples[rows[near[0]]][1]))
         out.sort(key=lambda m: m.score, reverse=True)
         return out[:limit]
+
+    @staticmethod
+    def _similarities(iid: str, size: int, postings: list[tuple[float, dict[str, list[tuple[int, float]]]]]
+                      ) -> list[float] | dict[int, float]:
+        """Cosine with each of an intent's examples that shares a feature with the message.
+
+        A list indexed by example is fastest for the shipped content; with thousands of examples
+        an intent, only the few the capped postings reach are worth touching, so a dict.
+        """
+        sims: Any = [0.0] * size if size <= DENSE_LIMIT else defaultdict(float)
+        for weight, by_intent in postings:
+            for n, ew in by_intent.get(iid, ()):
+                sims[n] += weight * ew
+        return sims
 
     def _posterior(self, toks: Sequence[str]) -> dict[str, float]:
         """Naive Bayes over known features, softened by a temperature so it reweights rather than decides."""
