@@ -7,11 +7,12 @@ SOURCES := $(wildcard ../shared/seeds)
 
 .PHONY: chat test eval serve bench clean
 
+# compileall: start-up reads bytecode even where Python is told not to write it.
 $(BIN)/psychoed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e .
-	$(BIN)/python -m compileall -q bot >/dev/null  # start-up reads bytecode even where Python won't write it
+	$(BIN)/python -m compileall -q bot >/dev/null
 	touch $@
 
 $(VENV)/.test-installed: $(BIN)/psychoed
