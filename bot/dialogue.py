@@ -264,9 +264,8 @@ class Session:
     def _escalate(self, finding: Finding, notice: str | None) -> Reply:
         bot = self.bot
         replies = bot.safety.replies
-        key = finding.cls
-        if key == "emergency" and finding.rule.id.startswith("emergency.overdose"):
-            key = "overdose"
+        overdose = finding.cls == "emergency" and finding.rule.id.startswith("emergency.overdose")
+        key = "overdose" if overdose else finding.cls
         body = replies["replies"][key].format(**bot.lines)
         if finding.cls in ("crisis", "emergency"):
             self._crisis = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +85,7 @@ def core_report(bot: Bot, cases: Sequence[dict[str, Any]]) -> CoreReport:
         predicted = sum(g == iid for g in got)
         actual = sum(w == iid for w in want)
         lines.append(f"{iid:32} {tp / predicted if predicted else 0:9.2f} {tp / actual:7.2f} {actual:4}")
-    confused = Counter((w, r.intent or r.kind) for w, g, r in in_scope if w != g)
+    confused: Counter[tuple[str | None, str | None]] = Counter((w, r.intent or r.kind) for w, g, r in in_scope if w != g)
     confused.update((None, r.intent) for w, (_, r) in zip(want, pairs) if w is None and r.kind != "fallback")
     lines.append("")
     lines.append("most confused (expected -> got):")

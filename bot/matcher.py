@@ -115,16 +115,16 @@ class Matcher:
         # Word order does not matter to token_sort_ratio, so sort once here and compare with plain ratio.
         self._sorted = [" ".join(sorted(toks)) for _, _, toks in self._examples]
         self._index: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
-        centroid: dict[str, Counter[str]] = defaultdict(Counter)
+        centroid: dict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
         local = {idx: n for rows in self._rows.values() for n, idx in enumerate(rows)}
         for idx, (iid, _, toks) in enumerate(self._examples):
             for feat, weight in self._vector(toks).items():
                 self._index[feat][iid].append((local[idx], weight))  # position among the intent's examples
                 centroid[iid][feat] += weight
         for by_intent in self._index.values():  # bound the work per turn however large the content grows
-            for iid, rows in by_intent.items():
-                if len(rows) > POSTINGS_CAP:
-                    by_intent[iid] = sorted(rows, key=lambda row: row[1], reverse=True)[:POSTINGS_CAP]
+            for iid, hits in by_intent.items():
+                if len(hits) > POSTINGS_CAP:
+                    by_intent[iid] = sorted(hits, key=lambda hit: hit[1], reverse=True)[:POSTINGS_CAP]
         self._centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for iid, vec in centroid.items():
             for feat, weight in _unit(vec).items():
@@ -215,7 +215,7 @@ class Matcher:
         A list indexed by example is fastest for the shipped content; with thousands of examples
         an intent, only the few the capped postings reach are worth touching, so a dict.
         """
-        sims: Any = [0.0] * size if size <= DENSE_LIMIT else defaultdict(float)
+        sims: list[float] | dict[int, float] = [0.0] * size if size <= DENSE_LIMIT else defaultdict(float)
         for weight, by_intent in postings:
             for n, ew in by_intent.get(iid, ()):
                 sims[n] += weight * ew

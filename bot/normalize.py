@@ -99,6 +99,7 @@ class Normalizer:
         i = 0
         while i < len(ws):
             phrase = _longest(ws, i, self._medicine_phrases)
+            name: str | None
             if phrase:
                 name = self._aliases[" ".join(phrase)]
                 i += len(phrase)

@@ -17,7 +17,8 @@ import pytest
 from .content import load_content
 from .errors import BotError
 from .script_runner import Result, Runner
-from .scripts import Script, ScriptError, load_script
+from .errors import ScriptError
+from .scripts import Script, load_script
 
 _RUNNER = pytest.StashKey["Runner | BotError"]()
 

@@ -237,8 +237,9 @@ def _known_words(content: Content) -> frozenset[str]:
     texts = [e for i in content.intents for e in (i.question, *i.examples)]
     key = state_key("known-words", texts)
     state = load_state(key)
-    if state and isinstance(state.get("words"), frozenset):
-        return state["words"]
+    cached = state.get("words") if state else None
+    if isinstance(cached, frozenset):
+        return cached
     known = frozenset(w for e in texts for w in words(e))
     save_state(key, {"words": known})
     return known

@@ -16,7 +16,8 @@ from rapidfuzz import process
 from .content import Content, load_content
 from .dialogue import Bot, Session
 from .reply import Reply
-from .scripts import Check, Script, ScriptError, Turn
+from .errors import ScriptError
+from .scripts import Check, Script, Turn
 
 
 @dataclass(frozen=True)

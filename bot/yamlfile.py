@@ -92,8 +92,8 @@ def read(path: Path) -> LineDict:
                            path=path, line=line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        raise ContentError(f"not valid YAML: {exc.problem or exc.context}", path=path, line=line) from None
+        raise ContentError(f"not valid YAML: {exc.problem or exc.context}", path=path,
+                           line=mark.line + 1 if mark else None) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise ContentError(f"not valid YAML: {exc}", path=path) from None
     finally:
