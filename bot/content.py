@@ -213,7 +213,10 @@ def _source_ref(entry: LineDict, path: Path, sources: Mapping[str, Source], *, n
 def _medicines(data: LineDict, path: Path, sources: Mapping[str, Source]) -> tuple[dict[str, MedicineClass], dict[str, Medicine]]:
     fields(data, path, required=("classes", "medicines"), what="medicines.yaml")
     classes: dict[str, MedicineClass] = {}
-    raw_classes = fields(data["classes"], path, required=(), optional=tuple(data["classes"] or ()), what="classes")
+    raw_classes = data["classes"]
+    if not isinstance(raw_classes, LineDict) or not raw_classes:
+        raise ContentError("'classes' must map each class key to its name, long name and text",
+                           path=path, line=data.lines["classes"])
     for key, entry in raw_classes.items():
         entry = fields(entry, path, required=("name", "long", "about"), optional=("source",), what=f"class {key!r}")
         classes[key] = MedicineClass(key, text(entry, "name", path), text(entry, "long", path),
