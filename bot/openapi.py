@@ -67,6 +67,11 @@ def openapi(bot: Bot) -> dict[str, Any]:
                     "422": _error("text missing, not a string, or too long"),
                 },
             }},
+            "/api/sessions/{id}/touch": {"post": {
+                "summary": "The patient is still there (a tap or scroll): keep the session without a message",
+                "parameters": session_id,
+                "responses": {"204": {"description": "kept"}, "404": _error("no such session, or it expired")},
+            }},
             "/api/sessions/{id}": {"delete": {
                 "summary": "End a session now (Start over)",
                 "parameters": session_id,

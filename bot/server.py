@@ -136,6 +136,14 @@ def create_app(bot: Bot | None = None, *, idle_timeout: float | None = None, max
         reply = await run_in_threadpool(session.send, data["text"])
         return JSONResponse(reply.to_dict())
 
+    async def touch(request: Request) -> Response:
+        # A patient reading or scrolling is still there: keep their conversation without a message.
+        session = store.get(request.path_params["id"])
+        if session is None:
+            raise ApiError(404, "no such session: it ended or expired; start a new one with POST /api/sessions")
+        session.touch()
+        return Response(status_code=204)
+
     async def end(request: Request) -> Response:
         if not store.end(request.path_params["id"]):
             raise ApiError(404, "no such session: it already ended or expired")
@@ -159,6 +167,7 @@ def create_app(bot: Bot | None = None, *, idle_timeout: float | None = None, max
         Route("/api/info", api_info),
         Route("/api/sessions", start, methods=["POST"]),
         Route("/api/sessions/{id}/messages", message, methods=["POST"]),
+        Route("/api/sessions/{id}/touch", touch, methods=["POST"]),
         Route("/api/sessions/{id}", end, methods=["DELETE"]),
         Mount("/static", StaticFiles(directory=WEB), name="static"),
     ]

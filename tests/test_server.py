@@ -97,7 +97,7 @@ def test_healthz_info_and_openapi(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert set(spec["paths"]) == {"/healthz", "/api/info", "/api/sessions", "/api/sessions/{id}/messages",
-                                  "/api/sessions/{id}"}
+                                  "/api/sessions/{id}/touch", "/api/sessions/{id}"}
     statuses = set(spec["paths"]["/api/sessions/{id}/messages"]["post"]["responses"])
     assert statuses == {"200", "400", "404", "413", "422"}
     assert set(spec["components"]["schemas"]["Reply"]["properties"]) == REPLY_KEYS
@@ -159,6 +159,23 @@ def test_idle_sessions_expire() -> None:
         clock.now += 10.5
         assert client.post(f"/api/sessions/{kept}/messages", json={"text": CBT}).status_code == 404
         assert len(app.state.sessions) == 0, "expired sessions are dropped, not kept in memory"
+
+
+def test_touch_keeps_a_reading_patient_session() -> None:
+    clock = Clock()
+    app = create_app(Bot(CONTENT, clock=clock, idle_timeout=10))
+    with TestClient(app) as client:
+        sid = start(client)
+        say(client, sid, "what is cymbalta")
+        for _ in range(3):  # reading and scrolling for 24 s with a 10 s timeout
+            clock.now += 8
+            assert client.post(f"/api/sessions/{sid}/touch").status_code == 204
+        follow_up = say(client, sid, "what is it again")
+        assert follow_up["intent"] == "medication_info" and "duloxetine" in follow_up["text"].lower()
+        clock.now += 10.5
+        r = client.post(f"/api/sessions/{sid}/touch")
+        assert r.status_code == 404, "a touch does not bring an expired session back"
+        assert client.post("/api/sessions/nope/touch").status_code == 404
 
 
 def test_oldest_session_is_evicted_beyond_the_bound() -> None:

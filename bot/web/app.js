@@ -19,6 +19,8 @@
   let epoch = 0;               // bumped by every clear; replies from an earlier epoch are dropped unseen
   let busy = false;
   let lastActivity = Date.now();
+  let lastTouch = 0;
+  const TOUCH_EVERY_MS = 15000;
   let returnFocus = null;      // what had focus before the idle warning took it
 
   // -- talking to the server ------------------------------------------------------------------------------
@@ -229,6 +231,12 @@
   function activity() {
     lastActivity = Date.now();
     hideIdle();
+    // Reading and scrolling count as being there: tell the server now and then, so the
+    // conversation is still there for a follow-up such as "and what about that?".
+    if (sessionId && lastActivity - lastTouch > TOUCH_EVERY_MS) {
+      lastTouch = lastActivity;
+      api("POST", `/api/sessions/${encodeURIComponent(sessionId)}/touch`).catch(() => {});
+    }
   }
 
   function tick() {
