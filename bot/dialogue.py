@@ -189,7 +189,7 @@ class Session:
         """Rank the message alone and, if it looks like a follow-up, with the last medicine or subject filled in."""
         bot = self.bot
         ranked = bot.matcher.rank(text)
-        lowered = " ".join(clean(text).casefold().split())
+        lowered = " ".join(text.casefold().split())  # text is already clean(): _turn did it
         if len(lowered.split()) > 10 or not (PRONOUNS.search(lowered) or FOLLOW_UP.match(lowered)):
             return ranked
         for subject in dict.fromkeys(s for s in (self._medicine, self._subject) if s):
@@ -225,11 +225,15 @@ class Session:
                            suggestions=tuple(bot.question(s) for s in answer.suggestions), notice=notice,
                            rule=f"intent {match.intent} (score {match.score:.2f}, nearest example: {match.example!r})")
 
+    def _brand_said(self, name: str, text: str) -> str | None:
+        """The brand name of this medicine the patient typed, if they used one."""
+        brands = self.bot.content.medicines[name].brands
+        return next((b for b in brands if re.search(rf"\b{re.escape(b)}\b", text.casefold())), None)
+
     def _medicine_text(self, name: str, text: str) -> str:
         bot = self.bot
-        med = bot.content.medicines[name]
-        cls = bot.content.classes[med.cls]
-        said = next((b for b in med.brands if re.search(rf"\b{re.escape(b)}\b", text.casefold())), None)
+        cls = bot.content.classes[bot.content.medicines[name].cls]
+        said = self._brand_said(name, text)
         opening = f"{said.title()} is a brand name of {name}. It" if said else name[0].upper() + name[1:]
         if cls.name.isupper():  # an abbreviation such as SNRI: say what it stands for
             return f"{opening} is {_article(cls.name)} {cls.name}, short for {cls.long}. {cls.about}"
@@ -237,8 +241,7 @@ class Session:
 
     def _named(self, name: str, text: str) -> str:
         """A medicine as the patient wrote it, with its generic name: "Lexapro (escitalopram)"."""
-        med = self.bot.content.medicines[name]
-        said = next((b for b in med.brands if re.search(rf"\b{re.escape(b)}\b", text.casefold())), None)
+        said = self._brand_said(name, text)
         return f"{said.title()} ({name})" if said else name
 
     def _clarify(self, top: list[Match], notice: str | None) -> Reply:

@@ -238,10 +238,6 @@ class Matcher:
         total = sum(exp.values())
         return {iid: v / total for iid, v in exp.items()}
 
-    def describe(self) -> dict[str, Any]:
-        """Sizes, for benchmarks and /why."""
-        return {"examples": len(self._examples), "features": len(self._idf), "intents": len(self._rows)}
-
 
 # What _build computes: saved to the cache and restored from it, so a start-up skips the work.
 _STATE = ("_med_token", "_examples", "_rows", "_idf", "_oov_weight", "_vocab_set", "_vocab", "_sorted", "_index",
