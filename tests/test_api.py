@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -108,12 +109,20 @@ def test_follow_up_what_about_migraines(shared_bot: Bot) -> None:
     assert session.send("what about for migraines?").intent == "migraine_antidepressants"
 
 
-def test_idle_session_forgets_context() -> None:
+def cymbalta_session() -> tuple[bot.Session, Callable[[float], None]]:
+    """A session that has just named a medicine, on a clock the test moves; idle timeout 120 s."""
     now = [0.0]
-    idle_bot = Bot(idle_timeout=120, clock=lambda: now[0])
-    session = idle_bot.session()
+    session = Bot(idle_timeout=120, clock=lambda: now[0]).session()
     session.send("what is cymbalta")
-    now[0] += 121
+
+    def wait(seconds: float) -> None:
+        now[0] += seconds
+    return session, wait
+
+
+def test_idle_session_forgets_context() -> None:
+    session, wait = cymbalta_session()
+    wait(121)
     assert session.send("what is it").kind == "fallback"
 
 
@@ -136,11 +145,8 @@ def test_unknown_region_is_a_clear_error() -> None:
 
 
 def test_touch_keeps_a_reading_patient_session_alive() -> None:
-    now = [0.0]
-    idle_bot = Bot(idle_timeout=120, clock=lambda: now[0])
-    session = idle_bot.session()
-    session.send("what is cymbalta")
-    now[0] += 100
+    session, wait = cymbalta_session()
+    wait(100)
     session.touch()
-    now[0] += 100
+    wait(100)
     assert session.send("what is it").intent == "medication_info"

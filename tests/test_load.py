@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from bot import Bot
+from serving import free_port, wait_until_serving
 
 SESSIONS, MESSAGES = 50, 20
 CRISIS = "i want to kill myself"
@@ -25,12 +24,6 @@ QUESTION = {i.id: i.question for i in BOT.content.intents}
 INTENT_OF = {q: i for i, q in QUESTION.items()}
 # Questions that answer themselves and offer follow-ups, so "1" has something to pick (robust to matcher tuning).
 POOL = [i for i, q in QUESTION.items() if (r := BOT.reply(q)).intent == i and r.suggestions]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
                                 stdout=subprocess.DEVNULL, stderr=sink, text=True)
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.05)
-        else:
-            pytest.fail("psychoed serve did not start")
+        wait_until_serving(f"http://127.0.0.1:{port}")
         yield port
     finally:
         proc.terminate()

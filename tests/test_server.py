@@ -6,11 +6,9 @@ import html
 import json
 import logging
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import fields
@@ -22,6 +20,7 @@ from starlette.testclient import TestClient
 from bot import Bot, Reply, load_content
 from bot.kiosk import SessionStore
 from bot.server import create_app, main
+from serving import free_port, wait_until_serving
 
 CONTENT = load_content()
 BOT = Bot(CONTENT)
@@ -338,24 +337,13 @@ def test_serve_rejects_bad_options_clearly(argv: list[str], message: str, capsys
     assert message in err and "Traceback" not in err
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_serve_command_runs_on_loopback_and_logs_nothing_private() -> None:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_until_serving(base)
         request = urllib.request.Request(f"{base}/api/sessions", method="POST")
         sid = json.load(urllib.request.urlopen(request))["id"]
         request = urllib.request.Request(f"{base}/api/sessions/{sid}/messages?q=Zebedee", method="POST",
