@@ -23,6 +23,8 @@ chat: $(BIN)/psychoed
 	$(BIN)/psychoed
 
 test: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 	$(BIN)/psychoed eval
 	$(BIN)/psychoed eval --safety

@@ -31,7 +31,7 @@ def folder() -> Path | None:
 def _code_version() -> str:
     """A digest of the package's source, so changed code never reads an old format."""
     digest = hashlib.sha256(sys.version.encode())
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

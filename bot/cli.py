@@ -1,29 +1,194 @@
-"""The `psychoed` command: the chat by default, and a few subcommands.
+"""The `psychoed` command: every parser, and the one place where errors become one line and an exit code.
 
-Each subcommand lives in its own module with `main(argv) -> int`, imported only when used,
-so that starting the chat stays fast.
+The chat is the default; each subcommand's module is imported only when it runs, so that starting the
+chat stays fast. The library raises and never prints; here a BotError becomes "psychoed: problem" and
+exit code 2, a usage error argparse's own message and 2, a closed pipe a quiet exit.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import io
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
+from . import __version__
+from .errors import BotError
+
+# name -> (module, function, what it does); the function takes the parsed options as keywords.
 COMMANDS = {
-    "ask": ("bot.terminal", "ask_main", "answer one question and exit"),
-    "eval": ("bot.evaluate", "main", "held-out accuracy (and --safety recall) of the shipped content"),
-    "test": ("bot.scripts", "main", "run YAML conversation scripts"),
-    "serve": ("bot.server", "main", "kiosk web page and HTTP API (or --stdio JSON lines)"),
-    "lint": ("bot.lint", "main", "check the content: sources, reading level, no doses, follow-ups"),
-    "bench": ("bot.bench", "main", "latency, start-up, memory and scaling figures"),
+    "ask": ("bot.terminal.modes", "ask", "answer one question and exit"),
+    "eval": ("bot.tools.evaluate", "run", "held-out accuracy (and --safety recall) of the shipped content"),
+    "test": ("bot.tools.conversations.check", "run", "run YAML conversation scripts"),
+    "serve": ("bot.kiosk.app", "serve", "kiosk web page and HTTP API (or --stdio JSON lines)"),
+    "lint": ("bot.tools.lint", "run", "check the content: sources, reading level, no doses, follow-ups"),
+    "bench": ("bot.tools.bench", "run", "latency, start-up, memory and scaling figures"),
 }
+
+EXAMPLES = """\
+examples:
+  psychoed                                   chat in this terminal
+  psychoed --region uk                       show UK crisis lines
+  psychoed ask "What is CBT?"                answer one question and exit
+  printf 'What is CBT?\\n1\\n' | psychoed      plain mode: one reply per input line
+  psychoed --json < questions.txt            one JSON reply object per line
+  psychoed --startup-time                    time from launch to the prompt being ready
+
+in the chat: type a question, or the number of a listed question; /help lists the
+commands (/topics /sources /why /reset /quit); Ctrl-C clears the line, Ctrl-D leaves.
+"""
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=26)
+
+
+def _content(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--content", metavar="DIR", help="another content folder (holding intents/, responses/)")
+
+
+def _region(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--region", help="whose crisis lines to show: us (default) or uk")
+
+
+def _terminal(parser: argparse.ArgumentParser) -> None:
+    _content(parser)
+    _region(parser)
+    parser.add_argument("--no-color", dest="no_color", action="store_true", help="no colour (also when NO_COLOR is set)")
+
+
+def _seconds(value: str) -> float:
+    """An argparse type: a finite number of seconds above 0."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0")
+    return number
+
+
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from low to high, with a message that says so."""
+    def check(value: str) -> int:
+        if not (value.isdigit() and low <= int(value) <= high):
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from {low} to {high}")
+        return int(value)
+    return check
+
+
+def chat_parser() -> argparse.ArgumentParser:
+    """`psychoed [options]`: the chat."""
+    width = max(len(name) for name in COMMANDS) + 2
+    commands = "commands (psychoed COMMAND --help for each):\n" + "\n".join(
+        f"  {name.ljust(width)}{about}" for name, (_, _, about) in COMMANDS.items())
+    parser = argparse.ArgumentParser(
+        prog="psychoed", formatter_class=_formatter,
+        usage="psychoed [options]\n       psychoed COMMAND [args]",
+        description="Chat with a psychoeducation bot about antidepressants used for pain, neuromodulators,\n"
+                    "migraine and talk therapy. General information from five documents, not medical advice.\n"
+                    "Interactive when typing in a terminal; plain mode when input is piped or with --plain.",
+        epilog=commands + "\n\n" + EXAMPLES)
+    _terminal(parser)
+    parser.add_argument("--plain", action="store_true",
+                        help="plain mode: one message per input line, one reply each, no prompt or colour")
+    parser.add_argument("--json", action="store_true", help="plain mode, each reply one JSON object per line")
+    parser.add_argument("--session", action=argparse.BooleanOptionalAction, default=True,
+                        help="keep one conversation across lines (default), or answer each line alone")
+    parser.add_argument("--startup-time", dest="startup_time", action="store_true",
+                        help="print the seconds from process start to the prompt being ready, and exit")
+    parser.add_argument("--version", action="version", version=f"psychoed {__version__}")
+    return parser
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """The options of `psychoed NAME`."""
+    about = COMMANDS[name][2]
+    parser = argparse.ArgumentParser(prog=f"psychoed {name}", description=about[0].upper() + about[1:] + ".",
+                                     formatter_class=_formatter)
+    add = parser.add_argument
+    if name == "ask":
+        _terminal(parser)
+        add("--json", action="store_true", help="print the reply as one JSON object")
+        add("question", nargs="+", help="the question (quotes are optional)")
+        parser.epilog = 'example: psychoed ask "What is CBT?"'
+    elif name == "eval":
+        _content(parser)
+        add("--safety", action="store_true", help="escalation recall and false-escalation rates")
+        add("--cases", type=Path, metavar="FILE", help="held-out file (default: the shipped held-out questions)")
+    elif name == "test":
+        add("paths", nargs="*", metavar="PATH",
+            help="script files, or folders searched for test_*.yaml (default: tests/conversations/)")
+        _content(parser)
+        add("--junit", metavar="FILE", type=Path, help="also write the results as JUnit XML")
+        add("--coverage", action="store_true", help="list intents, escalation classes and replies that no script reaches")
+        add("--require-full-coverage", dest="require_full", action="store_true",
+            help="like --coverage, and fail if anything is not reached")
+    elif name == "serve":
+        add("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+        add("--port", type=_whole(0, 65535), default=8080, help="default 8080")
+        _content(parser)
+        _region(parser)
+        add("--idle-timeout", dest="idle_timeout", type=_seconds, metavar="SECONDS",
+            help="wipe a session after this long idle (default: the content's setting)")
+        add("--max-sessions", dest="max_sessions", type=_whole(1, 1_000_000), default=1000, metavar="N",
+            help="live sessions kept; the least recently used is ended beyond this (default 1000)")
+        add("--frame-ancestors", dest="frame_ancestors", nargs="+", default=[], metavar="ORIGIN",
+            help="origins allowed to show the page in a frame (default: none)")
+        add("--stdio", action="store_true", help="JSON lines on stdin/stdout instead of HTTP")
+    elif name == "lint":
+        _content(parser)
+        add("--sources", metavar="DIR", type=Path, help="folder of source documents, to catch copied text")
+        parser.description = ("Check the content: sources, reading level, no doses, no copied text, follow-ups that "
+                              "get answers, confusable examples and review dates. Exits 1 on any error; warnings alone pass.")
+    elif name == "bench":
+        add("--out", type=Path, default=Path("bench/results/latest.json"), help="where to write the JSON figures")
+        add("--scales", default="1,10,100", help="content sizes as multiples of the examples")
+        add("--passes", type=int, default=3, help="passes over the held-out questions per size")
+        add("--repeat", type=int, default=5, help="fresh processes for the shipped size's start-up")
+        _content(parser)
+        add("--profile", action="store_true", help="also print where the time goes at each size")
+    return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """`psychoed`: the chat, or a subcommand; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] in COMMANDS:
-        module, func, _ = COMMANDS[args[0]]
-        return int(getattr(importlib.import_module(module), func)(args[1:]))
-    from .terminal import main as chat
-    return chat(args)
+    name = args[0] if args and args[0] in COMMANDS else None
+    parser = command_parser(name) if name else chat_parser()
+    try:
+        options = vars(parser.parse_args(args[1:] if name else args))
+    except SystemExit as stop:  # --help, --version, or a usage error argparse has already explained
+        return stop.code if isinstance(stop.code, int) else 2
+    module, function, _ = COMMANDS[name] if name else ("bot.terminal.modes", "chat", "")
+    return guard(lambda: int(getattr(importlib.import_module(module), function)(**options)))
+
+
+def guard(run: Callable[[], Any], prog: str = "psychoed") -> int:
+    """Turn the errors a person can cause into one clear line and an exit code, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")  # a terminal that cannot show a character gets "?"
+    try:
+        return int(run())
+    except BotError as error:
+        print(f"{prog}: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); stop quietly and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as error:  # a bug, not the person's doing: one line, details on request
+        if os.environ.get("PSYCHOED_DEBUG"):
+            raise
+        print(f"{prog}: unexpected error ({type(error).__name__}); run with PSYCHOED_DEBUG=1 for details",
+              file=sys.stderr)
+        return 1

@@ -19,24 +19,23 @@ messages to the fallback. Everything not depending on the message is computed at
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from .cache import load_state, save_state, state_key
-from .content import Content
-from .normalize import Normalizer
+from .content import Content, Weights
+from .normalize import Normalized, Normalizer
 
 OUT_OF_SCOPE = "(out of scope)"   # the pseudo-intent of intents/out_of_scope.yaml
 # Words too common to tell intents apart; everything else is weighted by how few intents use it.
-STOP = frozenset("a an the to of and or so just really please um uh like very any some "
-                 "is are am was be it its this that these those they them again".split())
+STOP = frozenset(["a", "an", "the", "to", "of", "and", "or", "so", "just", "really", "please", "um", "uh", "like", "very", "any", "some", "is", "are", "am", "was", "be", "it", "its", "this", "that", "these", "those", "they", "them", "again"])
 MED, OTHER_MED = "med", "othermed"
 CANDIDATES = 6  # intents whose examples are compared one by one
 # Per word and intent, the examples where the word weighs most: the nearest example is found
@@ -44,9 +43,6 @@ CANDIDATES = 6  # intents whose examples are compared one by one
 POSTINGS_CAP = 64
 NEAREST = 16  # nearest examples (by cosine) that rapidfuzz re-scores
 DENSE_LIMIT = 512  # up to this many examples an intent, similarities go in a list, beyond in a dict
-
-# Weights, chosen with the held-out evaluation (see README, "How the thresholds were chosen").
-DEFAULTS = {"evidence": 0.8, "centroid": 0.6, "oov": 2.0, "fuzz": 0.35, "bayes": 0.5, "bayes_temperature": 3.0, "bayes_alpha": 0.05}
 
 
 @dataclass(frozen=True)
@@ -69,7 +65,7 @@ def stem(word: str) -> str:
 
 def features(tokens: Sequence[str]) -> list[str]:
     """Words and adjacent word pairs."""
-    return [*tokens, *(f"{a} {b}" for a, b in zip(tokens, tokens[1:]))]
+    return [*tokens, *(f"{a} {b}" for a, b in itertools.pairwise(tokens))]
 
 
 def _unit(vec: Mapping[str, float]) -> dict[str, float]:
@@ -80,9 +76,9 @@ def _unit(vec: Mapping[str, float]) -> dict[str, float]:
 class Matcher:
     """Scores messages against the intents of one Content."""
 
-    def __init__(self, content: Content, normalizer: Normalizer, weights: Mapping[str, float] | None = None,
+    def __init__(self, content: Content, normalizer: Normalizer, weights: Weights | None = None,
                  *, cache: bool = True) -> None:
-        self.w = {**DEFAULTS, **(weights or {})}
+        self.w = weights if weights is not None else content.settings.weights
         self._normalize = normalizer
         key = _state_key(content, self.w)
         state = cache and load_state(key)
@@ -109,7 +105,7 @@ class Matcher:
                 df[feat].add(iid)
         n = len(self._rows)
         self._idf = {f: math.log(1 + n / len(ids)) for f, ids in df.items()}
-        self._oov_weight = math.log(1 + n) * self.w["oov"]
+        self._oov_weight = math.log(1 + n) * self.w.oov
         self._vocab_set = frozenset(t for _, _, toks in self._examples for t in toks)
         self._vocab = sorted(t for t in self._vocab_set if t.isalpha() and len(t) >= 3)
         # Word order does not matter to token_sort_ratio, so sort once here and compare with plain ratio.
@@ -133,7 +129,7 @@ class Matcher:
 
     def _bayes_fit(self) -> None:
         """Log probabilities of each feature under each intent (additive smoothing)."""
-        alpha = self.w["bayes_alpha"]
+        alpha = self.w.bayes_alpha
         counts: dict[str, Counter[str]] = defaultdict(Counter)
         for iid, _, toks in self._examples:
             counts[iid].update(features(toks))
@@ -145,10 +141,10 @@ class Matcher:
             for feat, k in c.items():
                 self._log_seen[feat].append((iid, math.log((k + alpha) / total) - self._log_unseen[iid]))
 
-    def tokens(self, text: str) -> list[str]:
+    def tokens(self, text: str | Normalized) -> list[str]:
         """Stemmed words, stop words dropped, medicine names read as their class."""
         out: list[str] = []
-        for word in self._normalize(text).words:
+        for word in (self._normalize(text) if isinstance(text, str) else text).words:
             if word in self._med_token:
                 out.extend(self._med_token[word].split())
             elif word not in STOP:
@@ -166,7 +162,6 @@ class Matcher:
             vec[feat] = weight
         return _unit(vec)
 
-    @lru_cache(maxsize=8192)
     def correct(self, word: str) -> str:
         """An unknown word read as the closest word the content uses, if one is close enough."""
         if word in self._vocab_set or len(word) < 4 or not word.isalpha():
@@ -177,11 +172,12 @@ class Matcher:
         best = process.extractOne(word, self._vocab, scorer=fuzz.ratio, score_cutoff=82)
         return best[0] if best else word
 
-    def rank(self, text: str, *, limit: int = 5) -> list[Match]:
+    def rank(self, text: str | Normalized, *, limit: int = 5) -> list[Match]:
         """The best intents for a message, best first; scores run from 0 to 1."""
-        toks = [self.correct(t) for t in self.tokens(text)]
+        memo: dict[str, str] = {}  # this message's corrections only: nothing a patient typed is kept
+        toks = [memo[t] if t in memo else memo.setdefault(t, self.correct(t)) for t in self.tokens(text)]
         # "what is it" with nothing before it: the known words say too little to pick any intent.
-        if sum(self._idf.get(t, 0.0) for t in set(toks)) < self.w["evidence"]:
+        if sum(self._idf.get(t, 0.0) for t in set(toks)) < self.w.evidence:
             return []
         qvec = self._vector(toks, query=True)
         # The whole-intent similarity and naive Bayes cost the same however many examples there are,
@@ -191,7 +187,7 @@ class Matcher:
             for iid, cw in self._centroid_index.get(feat, ()):
                 whole[iid] += weight * cw
         post = self._posterior(toks)
-        c, fw, bw = self.w["centroid"], self.w["fuzz"], self.w["bayes"]
+        c, fw, bw = self.w.centroid, self.w.fuzz, self.w.bayes
         candidates = sorted(whole, key=lambda i: whole[i] * ((1 - bw) + bw * post.get(i, 0.0)), reverse=True)
         query = " ".join(sorted(toks))
         out: list[Match] = []
@@ -233,7 +229,7 @@ class Matcher:
         if not known:
             return {}
         top = max(loglik.values())
-        t = self.w["bayes_temperature"]
+        t = self.w.bayes_temperature
         exp = {iid: math.exp((v - top) / t) for iid, v in loglik.items()}
         total = sum(exp.values())
         return {iid: v / total for iid, v in exp.items()}
@@ -251,11 +247,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _state_key(content: Content, weights: Mapping[str, float]) -> str:
+def _state_key(content: Content, weights: Weights) -> str:
     """Changes whenever anything the index is built from changes: the examples, names, words or weights."""
     return state_key(
         "matcher",
         [(i.id, i.question, i.examples) for i in content.intents], content.out_of_scope,
         sorted(content.aliases().items()), sorted(content.synonyms.items()),
-        sorted((m.name, m.cls, m.in_documents) for m in content.medicines.values()), sorted(weights.items()),
+        sorted((m.name, m.cls, m.in_documents) for m in content.medicines.values()), sorted(asdict(weights).items()),
     )

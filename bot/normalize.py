@@ -6,7 +6,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -36,6 +35,8 @@ _REPEATS = re.compile(r"(\w)\1{2,}")
 _WORD = re.compile(r"w/|[^\W_]+(?:'[^\W_]+)?")
 _SPACES = re.compile(r"\s+")
 _NUMBER_UNIT = re.compile(r"(\d)([^\W\d_])")  # "25mg" -> "25 mg"
+# Where one sentence ends and the next begins, for rules that must see their words together.
+SENTENCE = re.compile(r"[.!?;\n]+|\s(?:but|also|and also|plus|anyway|btw)\s", re.IGNORECASE)
 
 
 # Whole terminal escape sequences (CSI, OSC, and two-byte ones), so no part of one survives as text.
@@ -75,10 +76,14 @@ class Normalized:
     text: str                       # words joined, medicine names in canonical form
     words: tuple[str, ...]
     medicines: tuple[str, ...]      # canonical names, in the order named
+    sentences: tuple[tuple[str, ...], ...] = ()  # the words of each sentence, when asked for
 
 
 class Normalizer:
-    """Reads synonyms as their plain form and medicine names, exactly or misspelt, as the generic name."""
+    """Reads synonyms as their plain form and medicine names, exactly or misspelt, as the generic name.
+
+    Nothing is remembered between calls: a message's words must not outlive its turn.
+    """
 
     def __init__(self, aliases: Mapping[str, str], synonyms: Mapping[str, str] | None = None, *,
                  min_score: float = 85.0) -> None:
@@ -91,9 +96,17 @@ class Normalizer:
         self._min_score = min_score
         self.canonical = frozenset(aliases.values())
 
-    @lru_cache(maxsize=256)  # safety, matching and the reply each read the same message
-    def __call__(self, text: str) -> Normalized:
-        ws = self.rewrite(words(text))
+    def __call__(self, text: str, *, sentences: bool = False) -> Normalized:
+        """The message's words; with `sentences`, also each sentence's words (one turn's lookups shared)."""
+        memo: dict[str, str | None] = {}
+        out, meds = self._read(words(text), memo)
+        parts: tuple[tuple[str, ...], ...] = ()
+        if sentences:
+            parts = tuple(tuple(self._read(words(s), memo)[0]) for s in SENTENCE.split(text) if s and not s.isspace())
+        return Normalized(" ".join(out), tuple(out), tuple(dict.fromkeys(meds)), parts)
+
+    def _read(self, typed: list[str], memo: dict[str, str | None]) -> tuple[list[str], list[str]]:
+        ws = self.rewrite(typed)
         out: list[str] = []
         meds: list[str] = []
         i = 0
@@ -104,14 +117,15 @@ class Normalizer:
                 name = self._aliases[" ".join(phrase)]
                 i += len(phrase)
             else:
-                name = self.medicine(ws[i])
+                word = ws[i]
+                name = memo[word] if word in memo else memo.setdefault(word, self.medicine(word))
                 i += 1
                 if name is None:
-                    out.append(ws[i - 1])
+                    out.append(word)
                     continue
             out.append(name.replace(" ", "_"))
             meds.append(name)
-        return Normalized(" ".join(out), tuple(out), tuple(dict.fromkeys(meds)))
+        return out, meds
 
     def rewrite(self, ws: list[str]) -> list[str]:
         """Words with every synonym phrase replaced by its plain form."""
@@ -129,7 +143,6 @@ class Normalizer:
                 i += 1
         return out
 
-    @lru_cache(maxsize=8192)
     def medicine(self, word: str) -> str | None:
         """The canonical medicine a word names, allowing for a typo or two, or None."""
         if word in self._aliases:

@@ -1,12 +1,23 @@
-"""The value every turn returns, whatever answered it."""
+"""The value every turn returns, whatever answered it, and the names of its kinds and escalation classes."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 Kind = Literal["answer", "clarify", "fallback", "escalation"]
-Escalation = Literal["clinician", "crisis", "emergency"]
+Escalation = Literal["emergency", "crisis", "clinician"]
+
+KINDS: tuple[Kind, ...] = get_args(Kind)
+ESCALATIONS: tuple[Escalation, ...] = get_args(Escalation)  # strongest first: the strongest finding wins
+URGENT: frozenset[Escalation] = frozenset({"emergency", "crisis"})  # help lines first, and kept on screen after
+
+
+def stronger(a: Escalation | None, b: Escalation | None) -> bool:
+    """Whether class `a` outranks class `b` (any class outranks none)."""
+    if a is None:
+        return False
+    return b is None or ESCALATIONS.index(a) < ESCALATIONS.index(b)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from bot import ContentError, load_content
 from bot.content import default_path
-from bot.yamlfile import LineDict, read
+from bot.content.yamlfile import LineDict, read
 
 # In CI every run sees the same examples; locally each run explores new ones. No shrinking: each example
 # loads the whole content, and a failure's draws (file, node, value) already say what broke it.

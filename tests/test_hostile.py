@@ -124,7 +124,7 @@ def test_every_listed_input_gets_a_valid_reply(bot: Bot, text: str) -> None:
 @given(text=long)
 def test_input_over_the_limit_is_shortened_with_a_note(bot: Bot, text: str) -> None:
     reply = bot.session().send(text)
-    if len(text) > bot.content.config["max_chars"]:
+    if len(text) > bot.settings.max_chars:
         assert reply.notice and reply.notice in reply.text
 
 
@@ -207,7 +207,6 @@ def test_json_mode_survives_the_list() -> None:
 
 
 def test_stdio_protocol_survives_the_list() -> None:
-    pytest.importorskip("bot.stdio")
     lines = [json.dumps({"session": "s1", "text": t}) for t in HOSTILE]
     lines += [t for t in HOSTILE if t.strip() and "\n" not in t][:20]  # not JSON at all
     lines += ['{"session": 5, "text": "hi"}', "[]", '{"session": "s1", "text": 12}', '{"session": "s1"}']
@@ -221,9 +220,10 @@ def test_stdio_protocol_survives_the_list() -> None:
 
 
 def test_http_api_survives_the_list(bot: Bot) -> None:
-    server = pytest.importorskip("bot.server")
-    testclient = pytest.importorskip("starlette.testclient")
-    with testclient.TestClient(server.create_app(bot)) as client:
+    from starlette.testclient import TestClient
+
+    from bot.kiosk.app import create_app
+    with TestClient(create_app(bot)) as client:
         sid = client.post("/api/sessions").json()["id"]
         for text in HOSTILE:
             # Encoded here so a lone surrogate travels as the JSON escape \ud800, as a browser would send it.

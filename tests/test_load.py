@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from serving import free_port, wait_until_serving
 
 from bot import Bot
-from serving import free_port, wait_until_serving
 
 SESSIONS, MESSAGES = 50, 20
 CRISIS = "i want to kill myself"

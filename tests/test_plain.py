@@ -26,7 +26,7 @@ def psychoed(*args: str, stdin: bytes | str = b"",
     """Run `python -m bot ARGS` with stdin piped (so never a terminal) and capture what it prints."""
     data = stdin.encode() if isinstance(stdin, str) else stdin
     result = subprocess.run([sys.executable, "-m", "bot", *args], input=data, capture_output=True, cwd=ROOT,
-                            env={**os.environ, **(env or {})}, timeout=120)
+                            env={**os.environ, **(env or {})}, timeout=120, check=False)
     return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode("utf-8"),
                                        result.stderr.decode("utf-8"))
 

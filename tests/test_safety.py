@@ -14,7 +14,7 @@ import yaml
 from bot import Bot
 from bot.content import load_content
 from bot.errors import ContentError
-from bot.evaluate import MAX_FALSE_ESCALATION, variants
+from bot.tools.evaluate import MAX_FALSE_ESCALATION, variants
 
 HERE = Path(__file__).parent
 SAFETY = HERE / "safety"

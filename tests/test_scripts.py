@@ -12,9 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from bot.script_runner import Runner
-from bot.scripts import EXPECT_KEYS, SCRIPT_KEYS, SETTINGS_KEYS, TURN_KEYS, ScriptError, find_scripts, load_script
-from bot.scripts import main as psychoed_test
+from bot.cli import main as cli
+from bot.tools.conversations.load import (
+    EXPECT_KEYS,
+    SCRIPT_KEYS,
+    SETTINGS_KEYS,
+    TURN_KEYS,
+    ScriptError,
+    find_scripts,
+    load_script,
+)
+from bot.tools.conversations.run import Runner
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "tests" / "conversations"
@@ -44,7 +52,7 @@ def write(folder: Path, name: str, text: str) -> Path:
 
 def psychoed(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bot", "test", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -255,7 +263,7 @@ def test_coverage_lists_what_no_script_reaches(tmp_path: Path) -> None:
 def test_the_shipped_suite_passes_with_full_coverage(capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    code = psychoed_test(["--require-full-coverage"])
+    code = cli(["test", "--require-full-coverage"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "(full)" in out
@@ -291,13 +299,14 @@ def test_every_shipped_script_validates_against_the_schema() -> None:
 
 def _plugin() -> list[str]:
     """`-p bot.pytest_plugin` until the entry point is installed; loading it twice would be an error."""
-    installed = any(ep.value.startswith("bot.pytest_plugin") for ep in importlib.metadata.entry_points(group="pytest11"))
-    return [] if installed else ["-p", "bot.pytest_plugin"]
+    plugin = "bot.tools.conversations.pytest_plugin"
+    installed = any(ep.value.startswith(plugin) for ep in importlib.metadata.entry_points(group="pytest11"))
+    return [] if installed else ["-p", plugin]
 
 
 def run_pytest(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "pytest", *_plugin(), "-p", "no:cacheprovider", *args, str(folder)],
-                          cwd=folder, capture_output=True, text=True, timeout=120)
+                          cwd=folder, capture_output=True, text=True, timeout=120, check=False)
 
 
 def test_plugin_collects_one_item_per_script_and_no_data_files(tmp_path: Path) -> None:
@@ -332,5 +341,5 @@ def test_plugin_reports_a_malformed_script_as_a_collection_error(tmp_path: Path)
 
 def test_plugin_leaves_the_yaml_data_under_tests_alone() -> None:
     done = subprocess.run([sys.executable, "-m", "pytest", *_plugin(), "-p", "no:cacheprovider", "--collect-only", "-q",
-                           "tests/eval", "tests/safety", "tests/data"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+                           "tests/eval", "tests/safety", "tests/data"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 5, done.stdout  # "no tests collected"

@@ -15,12 +15,13 @@ from dataclasses import fields
 from pathlib import Path
 
 import pytest
+from serving import free_port, wait_until_serving
 from starlette.testclient import TestClient
 
 from bot import Bot, Reply, load_content
-from bot.kiosk import SessionStore
-from bot.server import create_app, main
-from serving import free_port, wait_until_serving
+from bot.cli import main as cli
+from bot.kiosk.app import create_app
+from bot.sessions import SessionStore
 
 CONTENT = load_content()
 BOT = Bot(CONTENT)
@@ -83,7 +84,7 @@ def test_page_and_assets_need_no_network_and_no_inline_code(client: TestClient) 
         r = client.get(f"/static/{name}")
         assert r.status_code == 200 and kind in r.headers["content-type"]
         text = re.sub(r'xmlns="[^"]*"', "", r.text)  # an XML namespace is a name, not a request
-        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text, re.I), f"{name} loads something remote"
+        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text, re.IGNORECASE), f"{name} loads something remote"
     assert not re.search(r"(src|href)=\"(https?:)?//", page)
 
 
@@ -332,7 +333,7 @@ def test_idle_timeout_belongs_to_the_bot() -> None:
     (["--frame-ancestors", "not an origin"], "not an origin"), (["--content", "/nonexistent"], "intents/"),
 ])
 def test_serve_rejects_bad_options_clearly(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(argv) == 2
+    assert cli(["serve", *argv]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
 

@@ -19,7 +19,7 @@ COMMAND = [sys.executable, "-m", "bot", "serve", "--stdio"]
 def converse(*lines: str | bytes) -> tuple[list[dict[str, Any]], str]:
     """Send all lines, close stdin, and return the parsed output lines and stderr."""
     data = b"".join((line if isinstance(line, bytes) else line.encode()) + b"\n" for line in lines)
-    done = subprocess.run(COMMAND, input=data, capture_output=True, timeout=60)
+    done = subprocess.run(COMMAND, input=data, capture_output=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr.decode()
     out = [json.loads(line) for line in done.stdout.decode("ascii").splitlines()]
     return out, done.stderr.decode()
@@ -102,5 +102,5 @@ def test_stdio_does_not_load_the_web_server() -> None:
     probe = ("import sys, io; sys.stdin = io.TextIOWrapper(io.BytesIO(b''));"
              " from bot.cli import main; main(['serve', '--stdio']);"
              " print(sorted(m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn')))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
     assert done.stdout.strip() == "[]", done.stderr

@@ -17,9 +17,9 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from bot import Bot, Reply
-from bot.chat import Chat
-from bot.interactive import Terminal
-from bot.render import PLAIN, Painter
+from bot.terminal.chat import Chat
+from bot.terminal.prompt import Terminal
+from bot.terminal.render import PLAIN, Painter
 
 CTRL_C, CTRL_D, UP = "\x03", "\x04", "\x1b[A"
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
@@ -261,7 +261,7 @@ def test_completion_offers_commands_and_questions(bot: Bot) -> None:
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from bot.interactive import Questions
+    from bot.terminal.prompt import Questions
 
     _, _, terminal = run(bot, "")
     complete = Questions(terminal)

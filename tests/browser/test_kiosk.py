@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot import Bot, load_content
-from bot.server import create_app, running
+from bot.kiosk.app import create_app, running
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -25,7 +25,7 @@ if os.environ.get("CI") != "true":
                     allow_module_level=True)
     pytest.importorskip("playwright", reason="playwright is not installed: pip install playwright")
 
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 CONTENT = load_content()
 BOT = Bot(CONTENT)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import __version__
-from .dialogue import Bot
-from .kiosk import max_chars
+from .. import __version__
+from ..dialogue import Bot
+from ..reply import ESCALATIONS, KINDS
+from .payloads import max_chars
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 
@@ -29,9 +30,9 @@ def openapi(bot: Bot) -> dict[str, Any]:
             "text": {"type": "string", "description": "everything to show, as plain text"},
             "body": {"type": "string", "description": "the answer, clarification, fallback or escalation itself"},
             "disclaimer": {"type": "string"},
-            "kind": {"enum": ["answer", "clarify", "fallback", "escalation"]},
+            "kind": {"enum": list(KINDS)},
             "intent": NULLABLE_STRING,
-            "escalation": {"enum": ["clinician", "crisis", "emergency", None]},
+            "escalation": {"enum": [*ESCALATIONS, None]},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "source": NULLABLE_STRING,
             "source_title": NULLABLE_STRING,

@@ -2,24 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import re
-import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from .content import CONVERSATIONAL, Content, Intent, load_content
-from .dialogue import Bot
-from .errors import BotError, ContentError
-from .reply import Reply
-from .yamlfile import LineDict, read
+from ..content import CONVERSATIONAL, Content, Intent, load_content
+from ..content.yamlfile import LineDict, read
+from ..dialogue import Bot
+from ..errors import BotError, ConfigError
+from ..reply import Reply
 
 if TYPE_CHECKING:
-    from .normalize import Normalizer
+    from ..normalize import Normalizer
 
 MAX_GRADE = 8.0                 # Flesch-Kincaid grade
 MIN_WORDS, MAX_WORDS = 40, 120  # the long form
@@ -241,7 +239,7 @@ def _texts(content: Content, bot: Bot, files: Files) -> list[Text]:
             # Flesch-Kincaid is unreliable on a single sentence, so a hard short form only warns.
             out.append(Text(answer.path, entry.lines.get("short", answer.line), f"short form of {answer.intent!r}",
                             answer.short, frozenset({"words", "grade-warn"} if whole else {"words"})))
-    path = str(content.files.get("intents/medicines.yaml", content.path / "intents" / "medicines.yaml"))
+    path = str(content.files["intents/medicines.yaml"])
     classes = files.data(path).get("classes")
     for key, cls in content.classes.items():
         found: Any = classes.get(key) if isinstance(classes, LineDict) else None
@@ -280,23 +278,23 @@ def _replies(content: Content, bot: Bot, files: Files) -> list[Problem]:
     for answer in content.answers.values():
         entry = files.entry(answer.path, "intent", answer.intent)
         lines = getattr(entry.get("suggestions"), "lines", [answer.line] * len(answer.suggestions))
-        for sid, line in zip(answer.suggestions, lines):
+        for sid, line in zip(answer.suggestions, lines, strict=False):
             check(answer.path, line, f"suggested follow-up of {answer.intent!r}:", sid, answer.intent, exact=True)
     for intent in content.intents:
         line = files.entry(intent.path, "id", intent.id).lines.get("question", intent.line)
         check(intent.path, line, "question listed under /topics:", intent.id, None, exact=True)
-    ui = str(content.files.get("responses/ui.yaml", content.path / "responses" / "ui.yaml"))
+    ui = str(content.files["responses/ui.yaml"])
     examples = files.data(ui).get("examples")
-    for sid, line in zip(examples or (), getattr(examples, "lines", ())):
+    for sid, line in zip(examples or (), getattr(examples, "lines", ()), strict=False):
         check(ui, line, "welcome example", str(sid), None, exact=True)
-    safety = content.files.get("intents/safety.yaml")
-    for rule in bot.safety.rules:
-        for sid in getattr(rule, "suggest", ()):
-            check(safety or content.path, rule.line, f"suggestion of safety rule {rule.id!r}:", sid, None, exact=False)
-    path = str(content.files.get("responses/safety.yaml"))
+    safety = content.files["intents/safety.yaml"]
+    for rule in content.rules:
+        for sid in rule.suggest:
+            check(safety, rule.line, f"suggestion of safety rule {rule.id!r}:", sid, None, exact=False)
+    path = str(content.files["responses/safety.yaml"])
     offered = files.data(path).get("suggestions")
     for cls, ids in (offered.items() if isinstance(offered, LineDict) else ()):
-        for sid, line in zip(ids or (), getattr(ids, "lines", ())):
+        for sid, line in zip(ids or (), getattr(ids, "lines", ()), strict=False):
             check(path, line, f"suggestion after a {cls} reply:", str(sid), None, exact=False)
     return problems
 
@@ -327,9 +325,9 @@ def confusables(content: Content, bot: Bot, files: Files) -> list[Problem]:
     normalizer = _Memo(bot.normalizer)
     pools = {i.id: (i.question, *i.examples) for i in content.intents}
     seen: dict[tuple[str, ...], tuple[str, str]] = {}
-    oos = str(content.files.get("intents/out_of_scope.yaml", ""))
+    oos = str(content.files["intents/out_of_scope.yaml"])
     rows = [(i.id, e, i.path, _line(files, i, e)) for i in content.intents for e in pools[i.id]]
-    rows += [("(out of scope)", e, oos, _oos_line(files, oos, e)) for e in getattr(content, "out_of_scope", ())]
+    rows += [("(out of scope)", e, oos, _oos_line(files, oos, e)) for e in content.out_of_scope]
     for iid, example, path, line in rows:
         key = tuple(bot.matcher.tokens(example))
         other = seen.setdefault(key, (iid, example))
@@ -343,8 +341,7 @@ def confusables(content: Content, bot: Bot, files: Files) -> list[Problem]:
         kept = tuple(_without(i, left[i.id]) if i.id in left else i for i in content.intents)
         # Built the way Bot builds its own, sharing one normaliser whose results are kept across rounds,
         # and never saved to the start-up cache: these cut-down matchers are of no use to anyone else.
-        matcher = type(bot.matcher)(replace(content, intents=kept), cast("Normalizer", normalizer),
-                                    content.config["matcher"].get("weights"), cache=False)
+        matcher = type(bot.matcher)(replace(content, intents=kept), cast("Normalizer", normalizer), cache=False)
         for intent, example in ((i, e) for i in content.intents for e in left.get(i.id, ())):
             ranked = matcher.rank(example)
             for match in ranked:
@@ -372,14 +369,14 @@ def _line(files: Files, intent: Intent, example: str) -> int:
     if example == intent.question:
         return entry.lines.get("question", intent.line)
     listed = entry.get("examples") or []
-    found = [n for e, n in zip(listed, getattr(listed, "lines", ())) if " ".join(str(e).split()) == example]
+    found = [n for e, n in zip(listed, getattr(listed, "lines", ()), strict=False) if " ".join(str(e).split()) == example]
     return found[0] if found else intent.line
 
 
 def _oos_line(files: Files, path: str, example: str) -> int:
     """The line of an out-of-scope example."""
     listed = files.data(path).get("out_of_scope") or []
-    found = [n for e, n in zip(listed, getattr(listed, "lines", ())) if " ".join(str(e).split()) == example]
+    found = [n for e, n in zip(listed, getattr(listed, "lines", ()), strict=False) if " ".join(str(e).split()) == example]
     return found[0] if found else 1
 
 
@@ -391,31 +388,15 @@ def _without(intent: Intent, examples: Sequence[str]) -> Intent:
 
 # -- the command ------------------------------------------------------------------------------------
 
-def main(argv: Sequence[str] = ()) -> int:
-    """`psychoed lint [--content DIR] [--sources DIR]`: print each problem; 1 if any is an error."""
-    parser = argparse.ArgumentParser(prog="psychoed lint", description="Check the content: sources, reading "
-                                     "level, no doses, no copied text, follow-ups that get answers, confusable "
-                                     "examples and review dates. Exits 1 on any error; warnings alone pass.")
-    parser.add_argument("--content", metavar="DIR", help="content folder holding intents/ and responses/")
-    parser.add_argument("--sources", metavar="DIR", help="folder of source documents, to catch copied text")
-    args = parser.parse_args(list(argv))
-    try:
-        content = load_content(args.content)
-    except ContentError as exc:
-        print(f"{display(exc.path or '.')}:{exc.line or 1}: error: {exc.problem}")
-        return 1
-    sources = Path(args.sources) if args.sources else None
+def run(*, content: str | None = None, sources: Path | None = None) -> int:
+    """`psychoed lint`: print each problem; 1 if any is an error."""
+    loaded = load_content(content)
     if sources is not None and not sources.is_dir():
-        print(f"psychoed lint: no folder of source documents at {args.sources}", file=sys.stderr)
-        return 1
-    try:
-        problems = lint(content, sources=sources)
-    except BotError as exc:  # the tool cannot run here (not a problem in the content)
-        print(f"psychoed lint: {exc}", file=sys.stderr)
-        return 1
+        raise ConfigError(f"no folder of source documents at {sources}")
+    problems = lint(loaded, sources=sources)
     for problem in problems:
         print(problem)
     errors = sum(p.level == "error" for p in problems)
-    print(f"lint: {errors} errors, {len(problems) - errors} warnings in {len(content.answers)} answers "
-          f"and {len(content.classes)} medicine classes" + ("" if sources else " (no --sources: copying not checked)"))
+    print(f"lint: {errors} errors, {len(problems) - errors} warnings in {len(loaded.answers)} answers "
+          f"and {len(loaded.classes)} medicine classes" + ("" if sources else " (no --sources: copying not checked)"))
     return 1 if errors else 0

@@ -7,38 +7,35 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .content import Content
-from .dialogue import Bot
-from .reply import Reply
-from .script_runner import Result
-from .scripts import ESCALATIONS
+from ...content import Content
+from ...content.model import SAFETY_REPLIES
+from ...dialogue import Bot
+from ...reply import ESCALATIONS, Reply
+from .run import Result
 
 # The bot's fixed replies, besides the intents' answers: (name, where a clinic edits it).
 REPLIES = (
-    ("fallback", "responses/ui.yaml"), ("unknown_medicine", "responses/ui.yaml"), ("empty", "responses/ui.yaml"),
-    ("clarify", "responses/ui.yaml"), ("clinician", "responses/safety.yaml"), ("crisis", "responses/safety.yaml"),
-    ("emergency", "responses/safety.yaml"), ("overdose", "responses/safety.yaml"),
-    ("resources", "responses/safety.yaml"),
+    *((name, "responses/ui.yaml") for name in ("fallback", "unknown_medicine", "empty", "clarify")),
+    *((name, "responses/safety.yaml") for name in SAFETY_REPLIES),
 )
 
 
 def replies_shown(bot: Bot, reply: Reply) -> set[str]:
     """Which of REPLIES a reply shows, recognised by its text so that no rule id naming scheme is assumed."""
-    ui, templates = bot.content.ui, bot.safety.replies["replies"]
+    ui, templates = bot.content.ui, bot.content.safety.replies
     shown = {"resources"} if reply.resources else set()
     if reply.kind == "clarify":
         shown.add("clarify")
     elif reply.kind == "fallback":
-        before, _, after = ui["unknown_medicine"].partition("{name}")
-        if reply.body == ui["empty"]:
+        before, _, after = ui.unknown_medicine.partition("{name}")
+        if reply.body == ui.empty:
             shown.add("empty")
-        elif reply.body.startswith(ui["fallback"]):
+        elif reply.body.startswith(ui.fallback):
             shown.add("fallback")
         elif reply.body.startswith(before) and after.strip() in reply.body:
             shown.add("unknown_medicine")
     elif reply.kind == "escalation":
-        shown.update(k for k in ("clinician", "crisis", "emergency", "overdose")
-                     if reply.body == templates[k].format(**bot.lines))
+        shown.update(k for k in SAFETY_REPLIES if k != "resources" and reply.body == templates[k].format(**bot.lines))
     return shown
 
 
@@ -58,9 +55,9 @@ class Coverage:
 
     def text(self) -> str:
         n_int, n_rep = len(self.intents), len(REPLIES)
-        lines = [f"coverage: {n_int - len(self.missing_intents)}/{n_int} intents, "
-                 f"{len(ESCALATIONS) - len(self.missing_escalations)}/{len(ESCALATIONS)} escalation classes, "
-                 f"{n_rep - len(self.missing_replies)}/{n_rep} replies"]
+        lines = [(f"coverage: {n_int - len(self.missing_intents)}/{n_int} intents, "
+                  f"{len(ESCALATIONS) - len(self.missing_escalations)}/{len(ESCALATIONS)} escalation classes, "
+                  f"{n_rep - len(self.missing_replies)}/{n_rep} replies")]
         if self.complete:
             return lines[0] + " (full)"
         lines.append("not reached by any script:")

@@ -1,44 +1,12 @@
-"""What the kiosk front ends (HTTP and stdio) share: the session store, the input check and the info payload."""
+"""Sessions by id, shared by every front end that serves several patients (the kiosk's HTTP API and stdio)."""
 
 from __future__ import annotations
 
 import secrets
 import threading
 from collections import OrderedDict
-from typing import Any
 
-from . import __version__
 from .dialogue import Bot, Session
-
-
-def info(bot: Bot) -> dict[str, Any]:
-    """What a front end shows before the first question, and the limits it should respect."""
-    return {
-        "welcome": bot.welcome,
-        "examples": list(bot.examples),
-        "disclaimer": bot.disclaimer,
-        "crisis_line": bot.crisis_line,
-        "region": bot.region,
-        "idle_timeout": bot.idle_timeout,
-        "max_chars": max_chars(bot),
-        "version": __version__,
-    }
-
-
-def max_chars(bot: Bot) -> int:
-    """The longest message the front ends accept."""
-    return int(bot.content.config["max_chars"])
-
-
-def text_problem(bot: Bot, text: Any) -> str | None:
-    """Why a message's text cannot be sent as it is, or None if it can."""
-    if not isinstance(text, str):
-        return "'text' must be a string"
-    limit = max_chars(bot)
-    if len(text) > limit:
-        # Refused rather than cut short, so a front end can ask the patient to shorten it.
-        return f"'text' is {len(text)} characters; the limit is {limit}"
-    return None
 
 
 class SessionStore:

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from .errors import ContentError
+from ..errors import ContentError
 
 MAX_FILE_BYTES = 2_000_000  # content files are small; a huge one is a mistake, not content
 

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from .dialogue import Bot
-from .render import (PLAIN, Painter, block, help_lines, reply_lines, sanitize, source_lines, topic_lines,
-                     welcome_lines, why_lines)
-from .reply import Reply
+from ..content import did_you_mean
+from ..dialogue import Bot
+from ..reply import Reply
+from .render import (
+    PLAIN,
+    Painter,
+    block,
+    help_lines,
+    reply_lines,
+    sanitize,
+    source_lines,
+    topic_lines,
+    welcome_lines,
+    why_lines,
+)
 
-NUMBER = re.compile(r"#?\s*(\d{1,4})\s*[.)]?")
 QUIT_WORDS = frozenset({"quit", "exit", "/quit", "/exit", "/q", "/bye"})
 
 
@@ -40,14 +49,25 @@ class Chat:
         self._start()
 
     def _start(self) -> None:
-        self.last: Reply | None = None
-        self.choices: tuple[str, ...] = tuple(self.bot.examples)  # the questions numbers refer to now
-        self.choices_are = "example"                              # what they are, for the completion menu
-        self.crisis = False                                       # crisis resources stay up until reset
+        self.session.offer(self.bot.examples)  # the welcome's examples are what numbers refer to first
+        self.choices_are = "example"           # what the numbered questions are, for the completion menu
+
+    # The session owns the conversation: what numbers refer to, the last reply, whether help lines stay up.
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return self.session.choices
+
+    @property
+    def last(self) -> Reply | None:
+        return self.session.last
+
+    @property
+    def crisis(self) -> bool:
+        return self.session.crisis
 
     # -- screens -------------------------------------------------------------------------------------
     def welcome(self, width: int | None, *, title: bool = True) -> list[str]:
-        self.choices, self.choices_are = tuple(self.bot.examples), "example"
+        self._start()
         return welcome_lines(self.bot.welcome, self.bot.disclaimer, self.bot.examples, width, self.paint,
                              title=title)
 
@@ -68,15 +88,10 @@ class Chat:
         if not text and self.interactive:
             # An accidental Enter should not replace the numbered list with the bot's "please type" reply.
             return Turn(block("Type a question, a number from the list, or /help.", width, self.paint, "hint"))
-        picked = NUMBER.fullmatch(text)
-        if picked and self.choices and self.keep_session:  # --no-session: every line stands alone
-            n = int(picked.group(1))
-            if not 1 <= n <= len(self.choices):
-                return Turn(block(f"There is no question {n} here. Type a number from 1 to {len(self.choices)}, "
-                                  "or ask in your own words.", width, self.paint, "hint"))
-            question = self.choices[n - 1]
-            # Send the question itself, not the digit: it still works after the session's idle reset,
-            # and for lists the session never saw (the welcome's examples, /topics).
+        picked = self.session.choice(text) if self.keep_session else None  # --no-session: every line stands alone
+        if picked is not None and picked[1] is not None:
+            question = picked[1]
+            # Send the question itself, not the digit: it still works after the session's idle reset.
             echo = block(f"-> {question}", width, self.paint, "hint")
             turn = self.ask(question, width)
             turn.lines = echo + [""] + turn.lines
@@ -88,11 +103,7 @@ class Chat:
         if not self.keep_session:
             self.session.reset()
         reply = self.session.send(text)
-        self.last = reply
-        self.choices = reply.suggestions
         self.choices_are = "option" if reply.kind == "clarify" else "suggested"
-        if reply.escalation in ("crisis", "emergency") or reply.resources:
-            self.crisis = True
         return Turn(reply_lines(reply, width, self.paint, self.sources), reply=reply)
 
     # -- commands --------------------------------------------------------------------------------------
@@ -103,9 +114,8 @@ class Chat:
         if action is not None:
             return action(width)
         shown = sanitize(typed)[:40]
-        import difflib  # only for mistyped commands; kept off the start-up path
-        close = difflib.get_close_matches(name, [*self.commands, "/quit"], n=1, cutoff=0.6)
-        hint = f" Did you mean {close[0]}?" if close else ""
+        close = did_you_mean(name, [*self.commands, "/quit"])
+        hint = f" Did you mean {close}?" if close else ""
         return Turn(block(f"Unknown command {shown}.{hint} Type /help to see the commands.",
                           width, self.paint, "hint"))
 
@@ -114,7 +124,7 @@ class Chat:
 
     def _topics(self, width: int | None) -> Turn:
         topics = self.bot.topics
-        self.choices = tuple(q for questions in topics.values() for q in questions)
+        self.session.offer([q for questions in topics.values() for q in questions])
         self.choices_are = "listed"
         return Turn(topic_lines(topics, width, self.paint))
 

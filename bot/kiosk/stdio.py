@@ -16,8 +16,9 @@ import os
 import sys
 from typing import IO, Any
 
-from .dialogue import Bot
-from .kiosk import SessionStore, info, text_problem
+from ..dialogue import Bot
+from ..sessions import SessionStore
+from .payloads import info, text_problem
 
 MAX_LINE = 16 * 1024
 MAX_ID = 200

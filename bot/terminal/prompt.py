@@ -169,7 +169,7 @@ class Terminal:
     def _load(self) -> None:
         try:
             self.loading.set_result(self.build())
-        except BaseException as error:  # handed to the main thread, which reports it
+        except BaseException as error:  # noqa: BLE001 -- handed to the main thread, which reports it
             self.loading.set_exception(error)
 
     def _pre_run(self) -> None:
@@ -190,7 +190,7 @@ class Terminal:
     async def _welcome_when_loaded(self, app: Application[Any]) -> None:
         try:
             chat = await asyncio.wrap_future(self.loading)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 -- ends the prompt; run() reports it as the chat's error
             if not app.is_done:
                 app.erase_when_done = True  # leave no half-drawn prompt above the error line
                 app.exit(exception=error)

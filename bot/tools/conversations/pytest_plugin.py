@@ -1,6 +1,6 @@
 """pytest plugin: every `test_*.yaml` file is a conversation script, collected as one test item.
 
-Registered as the `psychoed` pytest11 entry point (or load it with `-p bot.pytest_plugin`).
+Registered as the `psychoed` pytest11 entry point (or load it with `-p bot.tools.conversations.pytest_plugin`).
 Only files named test_*.yaml are collected, so YAML data kept beside tests is left alone.
 A failing script reports the same located message as `psychoed test`; a malformed one is
 a collection error naming the file and line. `--psychoed-content DIR` tests another content folder.
@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from .content import load_content
-from .errors import BotError
-from .script_runner import Result, Runner
-from .errors import ScriptError
-from .scripts import Script, load_script
+from ...content import load_content
+from ...errors import BotError, ScriptError
+from .load import Script, load_script
+from .run import Result, Runner
 
 _RUNNER = pytest.StashKey["Runner | BotError"]()
 

@@ -11,13 +11,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from rapidfuzz import process
-
-from .content import Content, load_content
-from .dialogue import Bot, Session
-from .reply import Reply
-from .errors import ScriptError
-from .scripts import Check, Script, Turn
+from ...content import Content, load_content
+from ...content.schema import hint
+from ...dialogue import Bot, Session
+from ...errors import ScriptError
+from ...reply import Reply
+from .load import Check, Script, Turn
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ class Runner:
 
     def validate(self, script: Script) -> None:
         """Check the script's ids and region against this content (ScriptError if one is unknown)."""
-        regions = self.bot().safety.replies["regions"]
+        regions = self.content.safety.regions
         if script.region is not None and script.region not in regions:
             raise ScriptError(f"unknown region {script.region!r}; the content defines: {', '.join(regions)}",
                               path=script.path, line=script.region_line)
@@ -125,9 +124,8 @@ class Runner:
             for check in turn.checks:
                 ids = known.get(check.key)
                 if ids is not None and check.want is not None and check.want not in ids:
-                    guess = process.extractOne(check.want, list(ids))
-                    hint = f"; did you mean {guess[0]!r}?" if guess and guess[1] >= 60 else ""
-                    raise ScriptError(f"unknown {check.key} {check.want!r}{hint}", path=script.path, line=check.line)
+                    raise ScriptError(f"unknown {check.key} {check.want!r}{hint(check.want, ids)}",
+                                      path=script.path, line=check.line)
 
     def run(self, script: Script) -> Result:
         """Send each turn; a turn's other variants each go to a fresh session that replays the turns before it."""
@@ -139,7 +137,7 @@ class Runner:
             if turn.reset:
                 session.reset()
                 continue
-            for i, (text, line) in enumerate(zip(turn.users, turn.lines)):
+            for i, (text, line) in enumerate(zip(turn.users, turn.lines, strict=False)):
                 own = session if i == 0 else self._replay(bot, script.turns[:number - 1])
                 reply = own.send(text)
                 self.seen.append((bot, reply))

@@ -5,7 +5,6 @@ Starlette and uvicorn are imported inside functions, so `--stdio` and the termin
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
@@ -13,16 +12,18 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .dialogue import Bot
-from .errors import BotError
+from ..content import load_content
+from ..dialogue import Bot
+from ..errors import ConfigError
+from ..sessions import SessionStore
 from .guard import Guard, security_headers
-from .kiosk import SessionStore, info, max_chars, text_problem
 from .openapi import openapi
+from .payloads import info, max_chars, text_problem
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -210,74 +211,29 @@ def running(app: Starlette, host: str = "127.0.0.1", port: int = 0) -> Iterator[
         thread.join(10)
 
 
-def _seconds(value: str) -> float:
-    """An argparse type: a finite number of seconds above 0."""
-    try:
-        number = float(value)
-    except ValueError:
-        number = 0.0
-    if not 0 < number < float("inf"):
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0")
-    return number
-
-
-def _whole(low: int, high: int) -> Callable[[str], int]:
-    """An argparse type: a whole number from low to high, with a message that says so."""
-    def check(value: str) -> int:
-        if not (value.isdigit() and low <= int(value) <= high):
-            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number from {low} to {high}")
-        return int(value)
-    return check
-
-
-def parser() -> argparse.ArgumentParser:
-    """The options of `psychoed serve`."""
-    p = argparse.ArgumentParser(prog="psychoed serve", description="The kiosk web page and HTTP API, or JSON lines on stdio.")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
-    p.add_argument("--port", type=_whole(0, 65535), default=8080, help="default 8080")
-    p.add_argument("--content", metavar="DIR", help="content folder holding intents/ and responses/")
-    p.add_argument("--region", help="crisis and emergency numbers to show, e.g. us or uk")
-    p.add_argument("--idle-timeout", type=_seconds, metavar="SECONDS", help="wipe a session after this long idle (default 120)")
-    p.add_argument("--max-sessions", type=_whole(1, 1_000_000), default=1000, metavar="N",
-                   help="live sessions kept; the least recently used is ended beyond this (default 1000)")
-    p.add_argument("--frame-ancestors", nargs="+", default=[], metavar="ORIGIN",
-                   help="origins allowed to show the page in a frame (default: none)")
-    p.add_argument("--stdio", action="store_true", help="JSON lines on stdin/stdout instead of HTTP")
-    return p
-
-
-def main(argv: Sequence[str] = ()) -> int:
-    """`psychoed serve`."""
-    try:
-        args = parser().parse_args(list(argv))
-    except SystemExit as stop:  # --help, or a usage error argparse has already explained
-        return stop.code if isinstance(stop.code, int) else 2
-    try:
-        from .content import load_content
-        bot = Bot(load_content(args.content) if args.content else None, region=args.region, idle_timeout=args.idle_timeout)
-    except BotError as error:
-        print(f"psychoed serve: {error}", file=sys.stderr)
-        return 2
-    if args.stdio:
+def serve(*, host: str = "127.0.0.1", port: int = 8080, content: str | None = None, region: str | None = None,
+          idle_timeout: float | None = None, max_sessions: int = 1000, frame_ancestors: Sequence[str] = (),
+          stdio: bool = False) -> int:
+    """`psychoed serve`: the kiosk over HTTP until stopped, or JSON lines on stdio until stdin closes."""
+    bot = Bot(load_content(content) if content else None, region=region, idle_timeout=idle_timeout)
+    if stdio:
         from .stdio import run
-        return run(bot, max_sessions=args.max_sessions)
+        return run(bot, max_sessions=max_sessions)
     try:
         import starlette  # noqa: F401
         import uvicorn
     except ImportError:
-        print("psychoed serve: the web server needs starlette and uvicorn: pip install starlette uvicorn", file=sys.stderr)
-        return 2
-    host = args.host.lower()
-    wildcard = host in ("0.0.0.0", "::", "")
-    allowed = None if wildcard else [*LOOPBACK, host]
+        raise ConfigError("the web server needs starlette and uvicorn: pip install starlette uvicorn") from None
+    name = host.lower()
+    wildcard = name in ("0.0.0.0", "::", "")
+    allowed = None if wildcard else [*LOOPBACK, name]
     try:
-        app = create_app(bot, max_sessions=args.max_sessions, frame_ancestors=args.frame_ancestors, allowed_hosts=allowed)
+        app = create_app(bot, max_sessions=max_sessions, frame_ancestors=frame_ancestors, allowed_hosts=allowed)
     except ValueError as error:
-        print(f"psychoed serve: {error}", file=sys.stderr)
-        return 2
+        raise ConfigError(str(error)) from None
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if host not in LOOPBACK:
-        print(f"psychoed serve: listening on {args.host}: other machines on the network can reach this kiosk",
+    if name not in LOOPBACK:
+        print(f"psychoed serve: listening on {host}: other machines on the network can reach this kiosk",
               file=sys.stderr)
-    uvicorn.Server(uvicorn_config(app, args.host, args.port)).run()
+    uvicorn.Server(uvicorn_config(app, host, port)).run()
     return 0

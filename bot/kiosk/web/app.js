@@ -9,7 +9,7 @@
     form: $("ask"), input: $("question"), send: $("send"), startOver: $("start-over"), status: $("status"),
     disclaimer: $("disclaimer"), idle: $("idle"), idleSeconds: $("idle-seconds"), stillHere: $("still-here"),
   };
-  const idleSeconds = Number(document.body.dataset.idleTimeout) || 120;
+  const idleSeconds = Number(document.body.dataset.idleTimeout);  // the server fills it from the Bot
   // Warn for the last quarter of the timeout, at most 20 s, so a short timeout still gets a warning.
   const warnSeconds = Math.min(20, idleSeconds / 4);
   const NUMBER = /\d[\d -]*\d/g;

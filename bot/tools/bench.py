@@ -7,7 +7,6 @@ nothing here passes or fails on time (targets are shown next to the figures, for
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import os
@@ -25,7 +24,9 @@ from typing import Any
 
 import yaml
 
-from .errors import BotError
+from ..content import SPECIAL, default_path, example_key
+from ..errors import ConfigError
+from .evaluate import tests_dir
 
 TARGETS = {  # figure -> (content size it applies to, the most it may be), in the figure's own unit
     "p99_ms": ((1, 1.0), (100, 10.0)),
@@ -40,7 +41,7 @@ import sys, time
 t0 = time.perf_counter()
 import bot
 t1 = time.perf_counter()
-from bot.bench import child
+from bot.tools.bench import child
 child(t0, t1, *sys.argv[1:])
 """
 
@@ -91,8 +92,6 @@ def _strings(data: Any) -> Iterator[str]:
 
 def grow(source: Path, target: Path, factor: int, *, seed: int = 7) -> int:
     """Copy a content folder, every intent given `factor` times its examples; return the example count."""
-    from .content import SPECIAL, example_key
-
     shutil.copytree(source / "intents", target / "intents")
     shutil.copytree(source / "responses", target / "responses")
     rng = random.Random(seed)
@@ -133,7 +132,7 @@ def child(t0: float, t1: float, content_dir: str, cases_file: str, passes: str, 
     """Load, answer once (announce it), then time every held-out question `passes` times; print JSON."""
     import resource
 
-    from . import Bot, load_content
+    from .. import Bot, load_content
 
     content = load_content(content_dir)
     t2 = time.perf_counter()
@@ -314,36 +313,27 @@ def measure(source: Path, cases: Path, scales: Sequence[int], passes: int, repea
     return results
 
 
-def main(argv: Sequence[str] = ()) -> int:
+def run(*, out: Path = Path("bench/results/latest.json"), scales: str = "1,10,100", passes: int = 3,
+        repeat: int = 5, content: str | None = None, profile: bool = False) -> int:
     """`psychoed bench`: measure every size, print the table, write the JSON."""
-    parser = argparse.ArgumentParser(prog="psychoed bench", description="Latency, throughput, start-up and "
-                                     "memory, at the shipped content size and grown synthetically.")
-    parser.add_argument("--out", default="bench/results/latest.json", help="where to write the JSON figures")
-    parser.add_argument("--scales", default="1,10,100", help="content sizes as multiples of the examples")
-    parser.add_argument("--passes", type=int, default=3, help="passes over the held-out questions per size")
-    parser.add_argument("--repeat", type=int, default=5, help="fresh processes for the shipped size's start-up")
-    parser.add_argument("--content", metavar="DIR", help="content folder to start from (default: shipped)")
-    parser.add_argument("--profile", action="store_true", help="also print where the time goes at each size")
-    args = parser.parse_args(list(argv))
-    from .content import default_path
-    from .evaluate import tests_dir
-
     cases = tests_dir() / "eval" / "heldout.yaml"
     if not cases.is_file():
-        print(f"psychoed bench: no held-out questions at {cases}; run it from a source checkout", file=sys.stderr)
-        return 1
-    source = Path(args.content) if args.content else default_path()
-    scales = sorted({int(s) for s in args.scales.split(",")})
+        raise ConfigError(f"no held-out questions at {cases}; run it from a source checkout")
     try:
-        results = measure(source, cases, scales, args.passes, args.repeat, args.profile)
-    except (RuntimeError, BotError) as exc:
-        print(f"psychoed bench: {exc}", file=sys.stderr)
-        return 1
+        sizes = sorted({int(s) for s in scales.split(",")})
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise ConfigError(f"--scales {scales!r}: give whole numbers of 1 or more, separated by commas, e.g. 1,10")
+    source = Path(content) if content else default_path()
+    try:
+        results = measure(source, cases, sizes, passes, repeat, profile)
+    except RuntimeError as exc:
+        raise ConfigError(str(exc)) from None
     print(table(results))
     meta = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
-            "machine": platform.platform(), "cpus": os.cpu_count(), "passes": args.passes,
+            "machine": platform.platform(), "cpus": os.cpu_count(), "passes": passes,
             "heldout_questions": len(_cases(cases))}
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**meta, "targets": {k: [list(t) for t in v] for k, v in TARGETS.items()},
                                "scales": {f"{s}x": r for s, r in results.items()}}, indent=2) + "\n", encoding="utf-8")

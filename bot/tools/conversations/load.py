@@ -1,29 +1,25 @@
-"""`psychoed test`: YAML conversation scripts, each turn sent to the bot and its reply checked.
+"""Conversation scripts: YAML files of turns sent to the bot, each reply checked against `expect`.
 
 A script is one file: a name, optional settings and a list of turns (format in
-docs/conversation.schema.json and the README). This module loads and checks scripts,
-naming the file and line of any problem (ScriptError), and is the command; running lives
-in bot/script_runner.py, coverage and JUnit output in bot/script_report.py.
+docs/conversation.schema.json and the README). This module loads and checks scripts, naming
+the file and line of any problem (ScriptError); run.py runs them, report.py reports coverage
+and JUnit XML, check.py is the `psychoed test` command.
 """
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import process
-
-from .errors import BotError, ContentError, ScriptError
-from .yamlfile import LineDict, LineList, read
+from ...content.schema import fields
+from ...content.yamlfile import LineDict, LineList, read
+from ...errors import ContentError, ScriptError
+from ...reply import ESCALATIONS, KINDS
 
 DEFAULT_FOLDER = Path("tests/conversations")
-KINDS = ("answer", "clarify", "fallback", "escalation")
-ESCALATIONS = ("clinician", "crisis", "emergency")
 SCRIPT_KEYS = ("name", "settings", "turns")
 SETTINGS_KEYS = ("region",)
 TURN_KEYS = ("user", "users", "reset", "expect")
@@ -64,14 +60,7 @@ class Script:
 
 def _mapping(data: Any, path: Path, line: int, known: tuple[str, ...], what: str) -> LineDict:
     """A mapping with only known keys; an unknown key gets a did-you-mean."""
-    if not isinstance(data, LineDict):
-        raise ScriptError(f"{what} must be a mapping (key: value)", path=path, line=line)
-    for key in data:
-        if key not in known:
-            guess = process.extractOne(key, known)
-            hint = f"; did you mean {guess[0]!r}?" if guess and guess[1] >= 60 else f"; known keys: {', '.join(known)}"
-            raise ScriptError(f"unknown key {key!r} in {what}{hint}", path=path, line=data.lines[key])
-    return data
+    return fields(data, path, optional=known, what=what, line=line, error=ScriptError)
 
 
 def _message(value: Any, path: Path, line: int) -> str:
@@ -149,7 +138,7 @@ def _turn(entry: Any, path: Path, line: int) -> Turn:
         raw = entry["users"]
         if not isinstance(raw, LineList) or not raw:
             raise ScriptError("'users' must be a non-empty list of messages", path=path, line=entry.lines["users"])
-        pairs = list(zip(raw, raw.lines))
+        pairs = list(zip(raw, raw.lines, strict=False))
     checks: tuple[Check, ...] = ()
     if "expect" in entry:
         expect = _mapping(entry["expect"], path, entry.lines["expect"], EXPECT_KEYS, "'expect'")
@@ -183,7 +172,7 @@ def load_script(path: str | Path) -> Script:
     raw = data["turns"]
     if not isinstance(raw, LineList) or not raw:
         raise ScriptError("'turns' must be a non-empty list", path=path, line=data.lines["turns"])
-    turns = tuple(_turn(entry, path, line) for entry, line in zip(raw, raw.lines))
+    turns = tuple(_turn(entry, path, line) for entry, line in zip(raw, raw.lines, strict=False))
     if all(t.reset for t in turns):
         raise ScriptError("the script sends no message", path=path, line=data.lines["turns"])
     return Script(" ".join(name.split()), path, turns, region, region_line)
@@ -200,64 +189,3 @@ def find_scripts(paths: Iterable[str | Path]) -> list[Path]:
         else:
             raise ScriptError("no such file or folder", path=given)
     return list(dict.fromkeys(found))
-
-
-# -- the command ------------------------------------------------------------------------------------
-
-def main(argv: Sequence[str] | None = None) -> int:
-    from .content import load_content
-    from .script_report import coverage, write_junit
-    from .script_runner import Result, Runner
-    parser = argparse.ArgumentParser(prog="psychoed test", description="Run YAML conversation scripts against the bot.")
-    parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help=f"script files, or folders searched for test_*.yaml (default: {DEFAULT_FOLDER}/)")
-    parser.add_argument("--content", metavar="DIR", help="content directory to test (default: the shipped content)")
-    parser.add_argument("--junit", metavar="FILE", type=Path, help="also write the results as JUnit XML")
-    parser.add_argument("--coverage", action="store_true",
-                        help="list intents, escalation classes and replies that no script reaches")
-    parser.add_argument("--require-full-coverage", action="store_true",
-                        help="like --coverage, and fail if anything is not reached")
-    args = parser.parse_args(argv)
-    errors: list[str] = []
-    scripts: list[Script] = []
-    try:
-        paths = find_scripts(args.paths or [DEFAULT_FOLDER])
-        runner = Runner(load_content(args.content) if args.content else None)
-    except BotError as exc:
-        hint = "; run from the project folder or name the scripts" if isinstance(exc, ScriptError) and not args.paths else ""
-        print(f"psychoed test: {exc}{hint}", file=sys.stderr)
-        return 2
-    for path in paths:
-        try:
-            script = load_script(path)
-            runner.validate(script)
-            scripts.append(script)
-        except ScriptError as exc:
-            errors.append(str(exc))
-    if errors or not scripts:
-        print("\n".join(f"malformed script: {e}" for e in errors) or "psychoed test: no test_*.yaml scripts found",
-              file=sys.stderr)
-        return 2
-    print(f"running {len(scripts)} conversation script{'s' if len(scripts) != 1 else ''}")
-    results: list[Result] = []
-    for script in scripts:
-        results.append(runner.run(script))
-        print("." if results[-1].passed else "F", end="", flush=True)
-    print()
-    for failure in (f for r in results for f in r.failures):
-        print(f"\n{failure}")
-    if args.junit:
-        try:
-            write_junit(args.junit, results)
-        except OSError as exc:
-            print(f"psychoed test: cannot write {args.junit}: {exc.strerror}", file=sys.stderr)
-            return 2
-    complete = True
-    if args.coverage or args.require_full_coverage:
-        report = coverage(runner.content, runner.seen)
-        complete = report.complete
-        print()
-        print(report.text())
-    failed = sum(not r.passed for r in results)
-    print(f"\n{len(results) - failed} passed, {failed} failed")
-    return 1 if failed or (args.require_full_coverage and not complete) else 0

@@ -10,9 +10,9 @@ import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from .content import Source
-from .normalize import clean
-from .reply import Reply
+from ..content import Source
+from ..normalize import clean
+from ..reply import URGENT, Reply
 
 MAX_WIDTH = 100  # long lines are hard to read; wider terminals still get 100 columns
 MIN_WIDTH = 20
@@ -121,12 +121,11 @@ def reply_lines(reply: Reply, width: int | None, paint: Painter = PLAIN,
     label = LABELS.get(reply.escalation or "")
     if label:
         out.append(paint(reply.escalation or "", f" {label} ") if paint.styles else f"[{label}]")
-    urgent = reply.escalation in ("crisis", "emergency")
+    urgent = reply.escalation in URGENT
     out += block(reply.body, width, paint, "strong" if urgent else "")
     if reply.source_title:
         source = (sources or {}).get(reply.source or "")
-        publisher = f" ({source.publisher})" if source and source.publisher else ""
-        out += [""] + block(f"Source: {reply.source_title}{publisher}", width, paint, "muted")
+        out += [""] + block(f"Source: {source.cited if source else reply.source_title}", width, paint, "muted")
     if reply.resources:
         out += [""] + block(reply.resources, width, paint, "resources")
     if reply.suggestions and reply.kind != "clarify":
@@ -168,8 +167,7 @@ def source_lines(sources: Iterable[Source], width: int | None, paint: Painter = 
     """The documents the answers come from."""
     out = [paint("heading", "My answers come from these documents:")]
     for source in sources:
-        publisher = f" ({source.publisher})" if source.publisher else ""
-        out += block(f"- {source.title}{publisher}", width, paint, indent="  ")
+        out += block(f"- {source.cited}", width, paint, indent="  ")
     return out
 
 
