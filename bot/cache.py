@@ -8,11 +8,15 @@ folder, or to "off" to never read or write a cache; an unwritable folder just me
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 import marshal
 import os
 import sys
+from array import array
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -73,3 +77,63 @@ def save_state(key: str, state: dict[str, Any]) -> None:
             stale.unlink(missing_ok=True)
     except (OSError, ValueError):
         return
+
+
+# -- frozen values as plain ones ------------------------------------------------------------------------
+# marshal holds tuples, lists, dicts, sets, strings and numbers. Anything else (a dataclass, a path, a date,
+# an array) is written as a tagged tuple; a value with nothing tagged inside is written as it is, so reading
+# it back never walks the thousands of word tuples a rule file holds.
+_TAG = "\0plain"
+
+
+def to_plain(value: Any) -> Any:
+    """A value marshal can store, for `from_plain` to rebuild: dataclasses, paths, dates, arrays inside."""
+    return _encode(value)[0]
+
+
+def from_plain(value: Any, types: Mapping[str, type]) -> Any:
+    """The value `to_plain` stored, with its dataclasses rebuilt from `types` (class name -> class)."""
+    if not (type(value) is tuple and len(value) == 3 and value[0] == _TAG):
+        return value
+    tag, payload = value[1], value[2]
+    if tag == "dataclass":
+        name, items = payload
+        return types[name](**{k: from_plain(v, types) for k, v in items.items()})
+    if tag == "dict":
+        return {k: from_plain(v, types) for k, v in payload.items()}
+    if tag in ("tuple", "list", "frozenset"):
+        return {"tuple": tuple, "list": list, "frozenset": frozenset}[tag](from_plain(v, types) for v in payload)
+    if tag == "path":
+        return Path(payload)
+    if tag == "date":
+        return dt.date.fromisoformat(payload)
+    if tag == "array":
+        return array(payload[0], payload[1])
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def _encode(value: Any) -> tuple[Any, bool]:
+    """(the plain value, whether it had to be tagged anywhere inside)."""
+    if value is None or isinstance(value, str | int | float | bytes):
+        return value, False
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        items = {f.name: _encode(getattr(value, f.name))[0] for f in dataclasses.fields(value)}
+        return (_TAG, "dataclass", (type(value).__name__, items)), True
+    if isinstance(value, Path):
+        return (_TAG, "path", str(value)), True
+    if isinstance(value, dt.date):
+        return (_TAG, "date", value.isoformat()), True
+    if isinstance(value, array):
+        return (_TAG, "array", (value.typecode, value.tobytes())), True
+    if isinstance(value, Mapping):
+        pairs = {k: _encode(v) for k, v in value.items()}
+        plain = {k: v for k, (v, _) in pairs.items()}
+        return ((_TAG, "dict", plain), True) if any(t for _, t in pairs.values()) else (plain, False)
+    if isinstance(value, tuple | list | frozenset | set):
+        kind = "frozenset" if isinstance(value, frozenset | set) else "tuple" if isinstance(value, tuple) else "list"
+        items_ = [_encode(v) for v in value]
+        tagged = any(t for _, t in items_)
+        if tagged:
+            return (_TAG, kind, tuple(v for v, _ in items_)), True
+        return ({"tuple": tuple, "list": list, "frozenset": frozenset}[kind](v for v, _ in items_)), False
+    raise TypeError(f"cannot store a {type(value).__name__}")

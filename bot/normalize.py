@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
@@ -36,7 +39,7 @@ _WORD = re.compile(r"w/|[^\W_]+(?:'[^\W_]+)?")
 _SPACES = re.compile(r"\s+")
 _NUMBER_UNIT = re.compile(r"(\d)([^\W\d_])")  # "25mg" -> "25 mg"
 # Where one sentence ends and the next begins, for rules that must see their words together.
-SENTENCE = re.compile(r"[.!?;\n]+|\s(?:but|also|and also|plus|anyway|btw)\s", re.IGNORECASE)
+SENTENCE = re.compile(r"[.!?;\n]+|\s(?:but|and also|anyway|btw)\s", re.IGNORECASE)  # not "also", "plus": "can i also take", "zoloft plus beer"
 
 
 # Whole terminal escape sequences (CSI, OSC, and two-byte ones), so no part of one survives as text.
@@ -86,26 +89,50 @@ class Normalizer:
     """
 
     def __init__(self, aliases: Mapping[str, str], synonyms: Mapping[str, str] | None = None, *,
-                 min_score: float = 85.0) -> None:
-        # aliases: brand, misspelling or generic (possibly several words) -> canonical generic name
-        self._aliases = dict(aliases)
-        self._medicine_phrases = _phrase_index(aliases)
+                 lexicon: Mapping[str, str] | None = None, min_score: float = 85.0) -> None:
+        # aliases: brand, misspelling or generic (possibly several words) -> canonical generic name, for the
+        # medicines the documents discuss; lexicon: every other common medicine, read only when spelt right.
+        self._aliases = {**(lexicon or {}), **aliases}
+        self._medicine_phrases = _phrase_index(self._aliases)
         self._synonyms = {k: tuple(words(v)) for k, v in (synonyms or {}).items()}
         self._synonym_phrases = _phrase_index(self._synonyms)
         self._single = [a for a in aliases if " " not in a and len(a) >= 5]
+        self._real: dict[str, list[str]] = {}  # every medicine name by its first three letters
+        for name in self._aliases:
+            self._real.setdefault(name[:3], []).append(name)
         self._min_score = min_score
-        self.canonical = frozenset(aliases.values())
+        self.canonical = frozenset(self._aliases.values())
 
-    def __call__(self, text: str, *, sentences: bool = False) -> Normalized:
-        """The message's words; with `sentences`, also each sentence's words (one turn's lookups shared)."""
-        memo: dict[str, str | None] = {}
-        out, meds = self._read(words(text), memo)
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of what this normaliser reads words by, for caches of what was read with it."""
+        payload = json.dumps([sorted(self._aliases.items()), sorted(self._synonyms.items()), self._min_score])
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def __call__(self, text: str, *, sentences: bool = False, exact: bool = False) -> Normalized:
+        """The message's words; with `sentences`, also each sentence's words (one turn's lookups shared).
+
+        `exact` reads medicine names only as spelt (for text the content itself wrote, such as rules).
+        """
+        memo: dict[str, str | None] = {}  # this call's lookups only: nothing a patient typed is kept
+
+        def lookup(word: str) -> str | None:
+            if exact:
+                return self._aliases.get(word)
+            if word not in memo:
+                memo[word] = self.medicine(word)
+            return memo[word]
+
         parts: tuple[tuple[str, ...], ...] = ()
-        if sentences:
-            parts = tuple(tuple(self._read(words(s), memo)[0]) for s in SENTENCE.split(text) if s and not s.isspace())
+        if sentences:  # the message is its sentences' words, in order: each read once
+            read = [self._read(words(s), lookup) for s in SENTENCE.split(text) if s and not s.isspace()]
+            parts = tuple(tuple(ws) for ws, _ in read)
+            out, meds = [w for ws in parts for w in ws], [m for _, ms in read for m in ms]
+        else:
+            out, meds = self._read(words(text), lookup)
         return Normalized(" ".join(out), tuple(out), tuple(dict.fromkeys(meds)), parts)
 
-    def _read(self, typed: list[str], memo: dict[str, str | None]) -> tuple[list[str], list[str]]:
+    def _read(self, typed: list[str], lookup: Callable[[str], str | None]) -> tuple[list[str], list[str]]:
         ws = self.rewrite(typed)
         out: list[str] = []
         meds: list[str] = []
@@ -118,7 +145,7 @@ class Normalizer:
                 i += len(phrase)
             else:
                 word = ws[i]
-                name = memo[word] if word in memo else memo.setdefault(word, self.medicine(word))
+                name = lookup(word)
                 i += 1
                 if name is None:
                     out.append(word)
@@ -152,7 +179,14 @@ class Normalizer:
         best = process.extractOne(word, self._single, scorer=fuzz.ratio, score_cutoff=self._min_score)
         if best is None or best[0][0] != word[0]:
             return None
-        return self._aliases[best[0]]
+        # A name near one of the documents' medicines may be nearer still to another medicine's: the nearer wins, so
+        # a real medicine is never read as another ("fluvoxamin" is fluvoxamine, not fluoxetine). The lexicon's own
+        # thousands of names are read only when spelt right: near enough to them, everyday words ("control",
+        # "convulsing") would be read as medicines.
+        near = process.extractOne(word, self._real.get(word[:3], []), scorer=fuzz.ratio, score_cutoff=best[1])
+        if near is not None and near[1] > best[1]:
+            best = near
+        return self._aliases[best[0]] if best else None
 
 
 def _phrase_index(phrases: Mapping[str, object]) -> dict[str, list[tuple[str, ...]]]:

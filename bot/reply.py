@@ -22,7 +22,10 @@ def stronger(a: Escalation | None, b: Escalation | None) -> bool:
 
 @dataclass(frozen=True)
 class Reply:
-    """One bot turn: what to show, and where it came from (for /why and for tests)."""
+    """One bot turn: what to show, and where it came from (for /why and for tests).
+
+    `disclaimer` is empty on crisis and emergency replies, where the help text is the whole message.
+    """
 
     text: str
     body: str
@@ -37,6 +40,7 @@ class Reply:
     rule: str | None = None
     resources: str | None = None
     notice: str | None = None
+    short: str | None = None  # the answer in one line, for front ends that show it first ("Tell me more")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict with the same keys."""

@@ -1,26 +1,54 @@
-"""Stage 2: escalation. Runs before matching on every turn; what it finds always wins.
+"""Stage 2: escalation. Runs before matching on every turn, on the whole message; what it finds always wins.
 
-The engine compiles the rule specs content hands it (bot/content/safety_file.py reads the rule file):
-a rule fires when, in one sentence of the message (or in the whole message), each of its groups has a
-phrase present and none of its `unless` phrases is. Plain words of a phrase are read as messages are
-(synonyms, medicine names to the generic), key words tolerate one typo, and the medicine the
-conversation named earlier counts as named again (the `@context` list says it was).
+The engine compiles the rules content hands it (bot/content/safety_file.py reads the rule file). A rule
+fires when, within one sentence (or two short ones side by side), each of its groups has a phrase present
+and none of its `unless` phrases is. Words are read as messages are (synonyms, medicine names to the
+generic), in any inflection ("wants", "highest"), and key words tolerate one typo. The words around
+the rule's own tell what it means (NegEx/ConText): a denial, a time long past, a question in general,
+someone else. Each rule says what those do to it. A disguised message ("su1c1de", "k.i.l.l", emoji) gets
+a second reading with the disguise undone, and the statistical detector (bot/detector.py), when content
+has one, may raise a finding the rules missed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz.distance import Indel
 
-from .cache import load_state, save_state, state_key
-from .content.model import CONTEXT, GAP, NUMBER, Phrase, RuleSpec
+from .cache import from_plain, load_state, save_state, state_key, to_plain
+from .content.model import (
+    AFTER_CRISIS,
+    CONTEXT,
+    GAP,
+    MEDICINE,
+    NUMBER,
+    DetectorWeights,
+    Phrase,
+    RuleSpec,
+    SafetyRules,
+)
 from .content.safety_file import is_word
+from .deobfuscate import fold, split_joined
+from .detector import features, probabilities, scores
+from .morphology import base_forms
 from .normalize import Normalized, Normalizer, words
 from .reply import ESCALATIONS, Escalation, stronger
 
 _FUZZY_MIN = 5  # key words and prefixes this long or longer, typed as longer words, tolerate one typo
+_NEGATION_REACH = 4  # a denial covers this many words after it ("I have not taken any of my pills")
+_PAST_REACH = 8  # a time long past this near ("years ago I overdosed"), not "... my pain has been bad this week"
+_WINDOW_WORDS = 12  # two sentences side by side are read together when this short in all,
+_SHORT = 4  # and one of them this short ("took them. all 30.")
+_UPGRADE = 0.9  # the detector this sure may raise the class a rule found (bot/tools/train_detector.py)
+_SURE = 0.99  # the detector this sure of danger overrides a rule's denial
+_DETECT_WHOLE = 80  # a broad rule in a longer message asks the detector about its own sentence and neighbours
+# What the start-up cache keeps of a compiled Safety, besides its phrase index.
+_STATE = ("rules", "_pieces", "cues", "_base", "_exact", "_stems", "_vocabulary", "_keywords", "_long_stems",
+          "_context", "_after_crisis", "_triggers")
+Outcome = Escalation | str  # a class, or "info": a general answer with the help lines
 
 
 @dataclass(frozen=True)
@@ -34,8 +62,13 @@ class Rule:
     unless: frozenset[int]
     suggest: tuple[str, ...]
     line: int
+    context: Mapping[str, str]
+    max_words: int = 0
+    personal: bool = False
+    confirm: bool = False
+    reply: str | None = None
 
-    def fires(self, present: set[int]) -> bool:
+    def fires(self, present: Collection[int]) -> bool:
         """Whether the rule fires on a sentence with these phrase ids present."""
         for group in self.groups:
             if group.isdisjoint(present):
@@ -45,92 +78,213 @@ class Rule:
 
 @dataclass(frozen=True)
 class Finding:
-    """Which rule fired, and its class."""
+    """What the safety check found: the class (or "info"), the rule, and whether it is about someone else."""
 
-    cls: Escalation
+    cls: Outcome
     rule: Rule
+    other: bool = False      # about someone else: a child, a partner, a friend
+    modifiers: tuple[str, ...] = ()
+    where: int = 0           # the sentence it was found in
+    excused: bool = False    # the rule fired, but a denial, a time long past or a general question set it aside
+
+    @property
+    def escalation(self) -> Escalation | None:
+        return self.cls if self.cls in ESCALATIONS else None
 
 
-def _phrase_at(ws: Sequence[str], start: int, phrase: Phrase) -> bool:
-    if not phrase:
-        return True
-    head, rest = phrase[0], phrase[1:]
-    if head == GAP:
-        return any(_phrase_at(ws, start + skip, rest) for skip in range(4))
-    if start >= len(ws):
+_Entry = tuple[int, Phrase, bool, frozenset[str]]  # a phrase's id, the words after its first, whether plain, needs
+
+
+# The phrases starting with one word (or prefix, or class): the one-word phrases; those whose other words are
+# all plain, by their second word; the rest that need no plain word; and the others by the longest plain word
+# they need, so that a sentence without it never tries them.
+_Heads = tuple[list[int], dict[str, list[tuple[int, Phrase]]], list[_Entry], dict[str, list[_Entry]]]
+_Word = tuple[list[_Heads], tuple[str, ...]]  # a word's phrase starts, and the classes and prefixes it stands for
+
+
+def _number_ok(token: str, word: str) -> bool:
+    """'#' any number; '#6+' a number of 6 or more."""
+    if not word.isdigit():
         return False
-    word = ws[start]
-    if head == NUMBER:
-        ok = word.isdigit()
-    elif head.endswith("*"):
-        ok = word.startswith(head[:-1])
-    else:
-        ok = word == head
-    return ok and _phrase_at(ws, start + 1, rest)
-
-
-def _tail_at(ws: tuple[str, ...], start: int, tail: Phrase, plain: bool) -> bool:
-    return ws[start:start + len(tail)] == tail if plain else _phrase_at(ws, start, tail)
+    return token == NUMBER or int(word) >= int(token[1:-1])
 
 
 class PhraseIndex:
-    """Every phrase the rules use, numbered, and found in a sentence by the word it starts with."""
+    """Every phrase the rules use, numbered, and found in a sentence by the word it starts with.
 
-    def __init__(self) -> None:
+    `classes` name sets of words a phrase can stand for with one token ("<medicine>": any medicine).
+    A phrase is only tried where the sentence has the words it needs: a common first word ("it", "a")
+    starts hundreds of phrases.
+    """
+
+    def __init__(self, classes: Mapping[str, frozenset[str]] | None = None) -> None:
+        self.classes = dict(classes or {})
+        self._class_of: dict[str, list[str]] = {}
+        for token, members in self.classes.items():
+            for word in members:
+                self._class_of.setdefault(word, []).append(token)
         self.phrases: list[Phrase] = []
         self._ids: dict[Phrase, int] = {}
-        # first word -> (id, the words after it, whether those are plain words); prefixes by their first two letters
-        self._exact: dict[str, list[tuple[int, Phrase, bool]]] = {}
-        self._prefix: dict[str, list[tuple[str, int, Phrase, bool]]] = {}
+        self._single: dict[str, int] = {}  # one-word phrases, looked up each turn ("<medicine>", "sertraline")
+        self._exact: dict[str, _Heads] = {}  # by first word or class token
+        self._stems: dict[str, _Heads] = {}  # by the prefix a first word "overdos*" stands for
+        self._prefixes: set[str] = set()  # every prefix any phrase uses, and their lengths
+        self._prefix_sizes: tuple[int, ...] = ()
+        self._numbers: list[tuple[str, _Entry]] = []
 
     def add(self, phrase: Phrase) -> int:
         """The id of the phrase, adding it if new."""
+        if len(self._ids) < len(self.phrases):  # restored from the start-up cache, which leaves this out
+            self._ids = {p: n for n, p in enumerate(self.phrases)}
         if phrase not in self._ids:
             self._ids[phrase] = pid = len(self.phrases)
             self.phrases.append(phrase)
+            if len(phrase) == 1:
+                self._single[phrase[0]] = pid
             head, tail = phrase[0], phrase[1:]
-            plain = not any(w in (GAP, NUMBER) or w.endswith("*") for w in tail)
+            for token in phrase:
+                if token.endswith("*") and token[:-1] not in self._prefixes:
+                    self._prefixes.add(token[:-1])
+                    self._prefix_sizes = tuple(sorted({*self._prefix_sizes, len(token) - 1}))
+            special = {w for w in tail if w == GAP or w.startswith(NUMBER) or w.endswith("*") or w in self.classes}
+            # What a sentence must have for the phrase to be there: its words, prefixes ("dose*") and classes.
+            need = frozenset(w for w in tail if w != GAP and not w.startswith(NUMBER))
+            entry = (pid, tail, not special, need if special else frozenset())  # a plain tail is compared whole
+            if head.startswith(NUMBER):
+                self._numbers.append((head, entry))
+                return pid
             if head.endswith("*"):
-                self._prefix.setdefault(head[:2], []).append((head[:-1], pid, tail, plain))
+                heads = self._stems.setdefault(head[:-1], ([], {}, [], {}))
             else:
-                self._exact.setdefault(head, []).append((pid, tail, plain))
+                heads = self._exact.setdefault(head, ([], {}, [], {}))
+            if not tail:
+                heads[0].append(pid)
+            elif not special:
+                heads[1].setdefault(tail[0], []).append((pid, tail))
+            elif need:
+                rarest = max(need, key=lambda w: (w not in self.classes, len(w), w))  # a class is seldom rare
+                heads[3].setdefault(rarest, []).append(entry)
+            else:
+                heads[2].append(entry)
         return self._ids[phrase]
 
-    def ids(self, *phrase: str) -> tuple[int, ...]:
-        """The id of a phrase already added, as a tuple of none or one."""
-        pid = self._ids.get(phrase)
+    def ids(self, word: str) -> tuple[int, ...]:
+        """The id of a one-word phrase already added, as a tuple of none or one."""
+        pid = self._single.get(word)
         return () if pid is None else (pid,)
 
-    def present(self, ws: tuple[str, ...]) -> set[int]:
-        """The ids of the phrases that occur in the words."""
-        found: set[int] = set()
-        for i, word in enumerate(ws, 1):
-            for key in (word, NUMBER) if word.isdigit() else (word,):
-                for pid, tail, plain in self._exact.get(key, ()):
-                    if not tail or (pid not in found and _tail_at(ws, i, tail, plain)):
-                        found.add(pid)
-            for stem, pid, tail, plain in self._prefix.get(word[:2], ()):
-                if word.startswith(stem) and (not tail or (pid not in found and _tail_at(ws, i, tail, plain))):
-                    found.add(pid)
+    def present(self, ws: tuple[str, ...], memo: dict[str, _Word] | None = None) -> dict[int, int]:
+        """The phrases that occur in the words: id -> where the first occurrence starts.
+
+        `memo` keeps, for one message, which phrases each of its words can start and what it stands for.
+        """
+        memo = {} if memo is None else memo
+        found: dict[int, int] = {}
+        read = [memo[w] if w in memo else self._word(w, memo) for w in ws]
+        have = set(ws).union(*(marks for _, marks in read))
+        for i, word in enumerate(ws):
+            after = ws[i + 1] if i + 1 < len(ws) else ""
+            for singles, by_next, free, anchored in read[i][0]:
+                for pid in singles:
+                    if pid not in found:
+                        found[pid] = i
+                for pid, tail in by_next.get(after, ()):
+                    if pid not in found and ws[i + 1:i + 1 + len(tail)] == tail:
+                        found[pid] = i
+                for entry in free:
+                    if entry[0] not in found and self._phrase_at(ws, i + 1, entry[1]):
+                        found[entry[0]] = i
+                if anchored:
+                    for anchor in anchored.keys() & have:
+                        for entry in anchored[anchor]:
+                            if entry[0] not in found and entry[3] <= have and self._phrase_at(ws, i + 1, entry[1]):
+                                found[entry[0]] = i
+            if word.isdigit():
+                for token, entry in self._numbers:
+                    if (entry[0] not in found and _number_ok(token, word)
+                            and (not entry[1] or (entry[3] <= have and self._phrase_at(ws, i + 1, entry[1])))):
+                        found[entry[0]] = i
         return found
+
+    def _word(self, word: str, memo: dict[str, _Word]) -> _Word:
+        """The phrases a word can start, and the classes and prefixes ("<medicine>", "dose*") it stands for."""
+        classes = tuple(self._class_of.get(word, ()))
+        prefixes = tuple(word[:n] for n in self._prefix_sizes if n <= len(word) and word[:n] in self._prefixes)
+        heads = [self._exact[k] for k in (word, *classes) if k in self._exact]
+        heads += [self._stems[p] for p in prefixes if p in self._stems]
+        memo[word] = read = (heads, (*classes, *(p + "*" for p in prefixes)))
+        return read
+
+    def _phrase_at(self, ws: Sequence[str], start: int, phrase: Phrase) -> bool:
+        for n, token in enumerate(phrase):
+            if token == GAP:  # up to three words skipped; what follows is tried after each
+                rest = phrase[n + 1:]
+                for skip in range(4):  # noqa: SIM110 - a loop: any() and its generator cost twice as much here
+                    if self._phrase_at(ws, start + n + skip, rest):
+                        return True
+                return False
+            if start + n >= len(ws) or not self._token_ok(token, ws[start + n]):
+                return False
+        return True
+
+    def _token_ok(self, token: str, word: str) -> bool:
+        if token.startswith(NUMBER):
+            return _number_ok(token, word)
+        if token.endswith("*"):
+            return word.startswith(token[:-1])
+        if token in self.classes:
+            return word in self.classes[token]
+        return word == token
 
     def vocabulary(self) -> tuple[frozenset[str], tuple[str, ...]]:
         """The plain words and the prefix stems used anywhere in a phrase."""
-        tokens = {w for p in self.phrases for w in p if w not in (GAP, NUMBER)}
+        tokens = {w for p in self.phrases for w in p if w != GAP and not w.startswith(NUMBER) and w not in self.classes}
         return frozenset(w for w in tokens if not w.endswith("*")), tuple(sorted(w[:-1] for w in tokens if w.endswith("*")))
 
 
 class Safety:
     """The compiled rules: which escalation, if any, a message calls for."""
 
-    def __init__(self, specs: Sequence[RuleSpec], normalizer: Normalizer, known: Collection[str] = ()) -> None:
+    def __init__(self, spec: SafetyRules, normalizer: Normalizer, known: Collection[str] = (),
+                 detector: DetectorWeights | None = None) -> None:
+        self.detector = detector
         self.normalizer = normalizer
+        self.known = frozenset(known)  # words of the intents' examples: real words, never typos
+        # Compiling reads some twenty thousand phrases through the normaliser: the start-up cache keeps the result.
+        key = spec.digest and state_key("safety", spec.digest, normalizer.fingerprint, sorted(self.known))
+        state = load_state(key) if key else None
+        if state is not None:
+            try:
+                self._restore(state)
+                return
+            except (KeyError, TypeError, ValueError):  # a cache from older code is just rebuilt
+                pass
+        self._build(spec)
+        if key:
+            save_state(key, {"index": {k: v for k, v in vars(self.index).items() if k != "_ids"}, **{k: to_plain(getattr(self, k)) for k in _STATE}})
+
+    def _restore(self, state: dict[str, Any]) -> None:
         self.index = PhraseIndex()
+        vars(self.index).update(state["index"])  # all but the phrase -> id map, rebuilt if ever needed
+        for name in _STATE:
+            setattr(self, name, from_plain(state[name], {"Rule": Rule}))
+
+    def _build(self, spec: SafetyRules) -> None:
+        normalizer = self.normalizer
+        self.index = PhraseIndex({MEDICINE: frozenset(m.replace(" ", "_") for m in normalizer.canonical)})
         self._read: dict[str, tuple[str, ...]] = {}  # the rules' own word runs, each read once while compiling
-        self.rules = tuple(sorted((self._compile(spec) for spec in specs), key=lambda r: ESCALATIONS.index(r.cls)))
+        plain = {w for r in spec.rules for g in (*r.groups, r.unless) for p in g for w in p if is_word(w)}
+        plain |= {w for phrases in spec.cues.values() for p in phrases for w in p if is_word(w)}
+        self._base = base_forms(w for run in plain for w in normalizer(run, exact=True).words)
+        self.rules = tuple(sorted((self._compile(s) for s in spec.rules if s.groups),
+                                  key=lambda r: ESCALATIONS.index(r.cls)))
+        # Rules for scripts written without spaces ("我不想活了"): pieces of text, found anywhere in the message.
+        self._pieces = [(piece, self._compile(s)) for s in spec.rules for piece in s.text]
+        self.cues = {name: frozenset(self.index.add(self._words(p)) for p in phrases)
+                     for name, phrases in spec.cues.items()}
         del self._read
         self._exact, self._stems = self.index.vocabulary()
-        self._known = frozenset(known)  # words of the intents' examples: real words, never read as a typo
+        self._vocabulary = self._exact | self.known  # what a run-together word may split into
         self._keywords: dict[str, list[str]] = {}
         self._long_stems: dict[str, list[str]] = {}  # longest first, so "overdos" wins over "over"
         for word in sorted(w for w in self._exact if len(w) >= _FUZZY_MIN and w.isalpha()):
@@ -138,20 +292,22 @@ class Safety:
         for stem in sorted((s for s in self._stems if len(s) >= _FUZZY_MIN), key=lambda s: (-len(s), s)):
             self._long_stems.setdefault(stem[0], []).append(stem)
         self._context = self.index.add((CONTEXT,))
+        self._after_crisis = self.index.add((AFTER_CRISIS,))
         self._triggers: dict[int, list[int]] = {}  # phrase id -> the rules whose smallest group holds it
         for n, rule in enumerate(self.rules):
             for pid in min(rule.groups, key=len):
                 self._triggers.setdefault(pid, []).append(n)
 
+    # -- compiling ----------------------------------------------------------------------------------
     def _compile(self, spec: RuleSpec) -> Rule:
         def group(phrases: tuple[Phrase, ...]) -> frozenset[int]:
             return frozenset(self.index.add(self._words(p)) for p in phrases)
 
         return Rule(spec.id, spec.cls, spec.comment, tuple(group(g) for g in spec.groups), group(spec.unless),
-                    spec.suggest, spec.line)
+                    spec.suggest, spec.line, spec.context, spec.max_words, spec.personal, spec.confirm, spec.reply)
 
     def _words(self, phrase: Phrase) -> Phrase:
-        """A phrase as messages are read: each run of plain words through the normaliser, special tokens kept."""
+        """A phrase as messages are read: runs of plain words through the normaliser to their base forms."""
         out: list[str] = []
         run: list[str] = []
         for token in (*phrase, GAP):
@@ -161,58 +317,186 @@ class Safety:
             if run:
                 key = " ".join(run)
                 if key not in self._read:
-                    self._read[key] = self.normalizer(key).words
+                    self._read[key] = tuple(self._base.get(w, w) for w in self.normalizer(key, exact=True).words)
                 out.extend(self._read[key])
                 run = []
             out.append(token)
         return tuple(out[:-1])
 
-    def check_all(self, message: str | Normalized, *, medicine: str | None = None) -> Finding | None:
+    # -- checking -----------------------------------------------------------------------------------
+    def check_all(self, message: str | Normalized, *, medicine: str | None = None, after_crisis: bool = False,
+                  text: str | None = None) -> Finding | None:
         """The strongest escalation the message calls for, or None.
 
         `medicine` is the medicine the conversation last named, so that a follow-up such as
-        "what about with a beer?" is read as being about it.
+        "what about with a beer?" is read as being about it; `after_crisis` says the conversation has had
+        a crisis or emergency reply. `text` is the message as typed, for the second, undisguised reading.
         """
         if isinstance(message, str):
+            text = message if text is None else text
             message = self.normalizer(message, sentences=True)
-        extra: set[int] = set()
+        extra: dict[int, int] = {}
         if medicine:
-            extra = {self._context, *self.index.ids(medicine.replace(" ", "_"))}
-        memo: dict[str, str] = {}
+            named = (*self.index.ids(medicine.replace(" ", "_")), *self.index.ids(MEDICINE))
+            extra = {self._context: -1, **dict.fromkeys(named, -1)}
+        if after_crisis:
+            extra[self._after_crisis] = -1
+        memo: dict[str, tuple[str, ...]] = {}
+        checked: dict[tuple[str, ...], dict[int, int]] = {}  # windows read once need no second reading
+        read = [self._read_words(s, memo) for s in message.sentences]
+        findings = self._check(read, len(message.words), extra, checked)
+        folded = fold(text) if text is not None else None
+        if folded is not None and folded != text:
+            second = self.normalizer(folded, sentences=True)
+            read = [self._read_words(s, memo) for s in second.sentences]  # the detector reads it undisguised
+            findings += self._check(read, len(second.words), extra, checked)
+        if self._pieces and text is not None and not text.isascii():
+            lowered = text.casefold()
+            findings += [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in lowered]
+        return self._decide(findings, _Reading(self, read) if self.detector else None)
+
+    def rule_findings(self, text: str) -> list[Finding]:
+        """What the rules alone find in a message (for training and reviewing the detector)."""
+        findings: list[Finding] = []
+        for reading in dict.fromkeys((text, fold(text))):
+            norm = self.normalizer(reading, sentences=True)
+            findings += self._check([self._read_words(s, {}) for s in norm.sentences], len(norm.words), {})
+        if self._pieces and not text.isascii():
+            findings += [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in text.casefold()]
+        return findings
+
+    def _decide(self, findings: list[Finding], reading: _Reading | None) -> Finding | None:
+        """The rules' strongest finding that stands, or the detector's own when it is sure and stronger.
+
+        A rule marked `confirm` stands only when the detector sees danger too, around the sentence it fired in;
+        with no detector it stands.
+        """
         best: Finding | None = None
-        whole: set[int] = set(extra)
-        for sentence in message.sentences:
-            present = self._present(sentence, memo) | extra
-            whole |= present
-            best = _stronger(best, self._first(present))
-            if best is not None and best.cls == ESCALATIONS[0]:
-                return best
-        if len(message.sentences) > 1:
-            best = _stronger(best, self._first(whole))
+        # Sentences a rule read as a denial, a time long past or a general question (and found nothing else in)
+        # are left out of what the detector judges on its own: "I didn't overdose. How does therapy help?"
+        excused = {f.where for f in findings if f.excused} - {f.where for f in findings if not f.excused}
+        for finding in findings:
+            cls = finding.escalation
+            if finding.excused:
+                continue
+            if (cls and finding.rule.confirm and reading is not None
+                    and reading.danger(finding.where) < self._threshold(f"confirm.{cls}")):
+                continue
+            best = _stronger(best, finding)
+        if reading is not None:
+            probs = reading.whole_message(without=excused)
+            if excused:  # unless the detector is all but certain of danger in them anyway ("not suicidal, i just
+                whole = reading.whole_message()  # wish i wouldn't wake up")
+                probs = {cls: whole[cls] if whole[cls] >= _SURE else p for cls, p in probs.items()}
+            for cls in ESCALATIONS:
+                bar = self._threshold(f"alone.{cls}")
+                if best is not None and best.escalation:  # raising what a rule found takes more (train_detector.UPGRADE)
+                    bar = max(bar, _UPGRADE)
+                if probs[cls] >= bar and _rank(cls) < _rank(best.cls if best else "none"):
+                    rule = Rule("detector", cls, f"the statistical detector: {cls} with probability {probs[cls]:.2f}",
+                                (), frozenset(), (), 0, {})
+                    return Finding(cls, rule)
         return best
+
+    def _threshold(self, name: str) -> float:
+        assert self.detector is not None
+        return self.detector.thresholds.get(name, 1.01)  # an absent threshold never fires
+
+    def _check(self, read: Sequence[tuple[str, ...]], size: int, extra: Mapping[int, int],
+               checked: dict[tuple[str, ...], dict[int, int]] | None = None) -> list[Finding]:
+        """The findings in each window of the sentences. `checked` holds the phrases found in windows read
+        before: a window read again with nothing carried into it is skipped, so a long message's second,
+        undisguised reading only reads what undoing the disguise changed."""
+        findings: list[Finding] = []
+        carried: dict[int, int] = {}  # what an earlier sentence named ("my sertraline. can i stop?")
+        carry = self.cues.get("carry", frozenset())
+        heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
+        checked = {} if checked is None else checked
+        for n, window, new in _windows(list(read)):
+            seen = window in checked
+            found = checked[window] if seen else self.index.present(window, heads)
+            checked[window] = found
+            if not seen or carried:
+                findings += self._fired({**carried, **found, **extra}, window, size, n)
+            if new:
+                carried.update(dict.fromkeys((p for p in found if p in carry), -1))
+        return findings
+
+    def reading(self, text: str) -> list[tuple[str, ...]]:
+        """The message's sentences as the rules read them, disguises undone: what the detector reads."""
+        memo: dict[str, tuple[str, ...]] = {}
+        return [self._read_words(s, memo) for s in self.normalizer(fold(text), sentences=True).sentences]
 
     def explain(self, text: str) -> list[str]:
         """The phrases found in each sentence, for a reviewer tuning rules (never logged)."""
-        memo: dict[str, str] = {}
-        return [" | ".join(" ".join(self.index.phrases[p]) for p in sorted(self._present(s, memo)))
+        memo: dict[str, tuple[str, ...]] = {}
+        return [" | ".join(" ".join(self.index.phrases[p]) for p in sorted(self.index.present(self._read_words(s, memo))))
                 for s in self.normalizer(text, sentences=True).sentences]
 
-    def _present(self, sentence: tuple[str, ...], memo: dict[str, str]) -> set[int]:
-        return self.index.present(tuple(memo[w] if w in memo else memo.setdefault(w, self._closest(w)) for w in sentence))
+    def _read_words(self, sentence: tuple[str, ...], memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+        """A sentence's words as the rules read them: typos of key words mended, run-together words split,
+        every word at its base form."""
+        out: list[str] = []
+        for word in sentence:
+            if word not in memo:
+                read = self._closest(word)
+                pieces = split_joined(read, self._vocabulary) if len(read) >= 8 and read not in self._vocabulary else None
+                memo[word] = tuple(self._base.get(w, w) for w in (pieces or (read,)))
+            out.extend(memo[word])
+        return tuple(out)
 
-    def _first(self, present: set[int]) -> Finding | None:
-        """The strongest rule that fires (rules are kept strongest first)."""
+    def _fired(self, present: dict[int, int], window: tuple[str, ...], size: int, where: int) -> list[Finding]:
+        """The findings of the rules that fire, after what the words around them say."""
         candidates = sorted({n for pid in present for n in self._triggers.get(pid, ())})
-        rule = next((self.rules[n] for n in candidates if self.rules[n].fires(present)), None)
-        return Finding(rule.cls, rule) if rule else None
+        out: list[Finding] = []
+        for n in candidates:
+            rule = self.rules[n]
+            if (rule.max_words and size > rule.max_words) or not rule.fires(present):
+                continue
+            out.append(self._judge(rule, present, window, where))
+        return out
+
+    def _judge(self, rule: Rule, present: dict[int, int], window: tuple[str, ...], where: int) -> Finding:
+        """The rule's finding once denials, times long past, general questions and other people are read."""
+        anchor = min((present[p] for p in rule.groups[0] if p in present), default=0)
+        seen = self._modifiers(present, anchor, window, personal=rule.personal)
+        outcome: Outcome = rule.cls
+        for modifier in ("negated", "past", "general"):
+            if modifier in seen:
+                effect = rule.context.get(modifier, "keep")
+                if effect == "drop":
+                    return Finding(rule.cls, rule, modifiers=tuple(seen), where=where, excused=True)
+                if effect != "keep":
+                    outcome = effect
+                    break
+        other = "other" in seen and rule.context.get("other", "keep") == "keep"
+        return Finding(outcome, rule, other, tuple(seen), where)
+
+    def _modifiers(self, present: dict[int, int], anchor: int, window: tuple[str, ...], *,
+                   personal: bool = False) -> list[str]:
+        cues = self.cues
+        seen: list[str] = []
+        if any(anchor - _NEGATION_REACH <= present[p] < anchor for p in cues.get("negation", ()) if p in present):
+            seen.append("negated")
+        if any(abs(present[p] - anchor) <= _PAST_REACH for p in cues.get("past", ()) if p in present):
+            seen.append("past")
+        firsts = [present[p] for p in cues.get("first_person", ()) if p in present]
+        others = [present[p] for p in cues.get("other", ()) if p in present and present[p] <= anchor]
+        asked = any(present[p] == 0 for p in cues.get("general", ()) if p in present)
+        studied = any(p in present for p in cues.get("study", ()))  # a leaflet, an essay, a character in a book
+        if ((asked or studied) and not firsts) or (personal and not firsts and not others):
+            seen.append("general")
+        if others and max(others) >= max((f for f in firsts if f < anchor), default=-1):
+            seen.append("other")
+        return seen
 
     def _closest(self, word: str) -> str:
         """A misspelt key word ("tapper", "overodsed") read as the rule word or prefix it is one typo from.
 
         Words the content itself uses ("talking", "meditation") are real words, not typos.
         """
-        if (word in self._exact or word in self._known or len(word) <= _FUZZY_MIN or not word.isalpha()
-                or any(word.startswith(s) for s in self._stems)):
+        if (word in self._exact or word in self.known or word in self._base or len(word) <= _FUZZY_MIN
+                or not word.isalpha() or any(word.startswith(s) for s in self._stems)):
             return word
         for key in self._keywords.get(word[0], ()):
             if _one_typo(word, key):
@@ -224,10 +508,68 @@ class Safety:
         return word
 
 
+class _Reading:
+    """The detector's view of one message: whole when short; a long one sentence by sentence, each read with
+    its neighbours, so a long story is not pooled into one reading. Probabilities are worked out when asked,
+    each sentence's features weighed once."""
+
+    def __init__(self, safety: Safety, read: Sequence[tuple[str, ...]]) -> None:
+        assert safety.detector is not None
+        self.model = safety.detector
+        self.read = list(read)
+        self.whole = sum(len(s) for s in read) <= _DETECT_WHOLE
+        self._scores: dict[int, list[float]] = {}
+        self._probs: dict[int, dict[str, float]] = {}
+        self._memo: dict[str, list[int]] = {}  # this message's words' features, dropped with it
+
+    def around(self, where: int) -> dict[str, float]:
+        """The probabilities for the sentence `where` with the one before and after it (or the whole message)."""
+        key = -1 if self.whole else where
+        if key not in self._probs:
+            sentences = range(len(self.read)) if self.whole else range(max(0, where - 1), min(len(self.read), where + 2))
+            self._probs[key] = probabilities(self.model, parts=[self._sentence(n) for n in sentences])
+        return self._probs[key]
+
+    def danger(self, where: int) -> float:
+        """How sure the detector is that the sentence `where` is about danger: read with its neighbours, or alone
+        (so a friendly opening, "hi, I have had back pain for years", does not dilute the sentence that matters)."""
+        alone = probabilities(self.model, parts=[self._sentence(where)]) if where < len(self.read) else {"none": 1.0}
+        return 1 - min(self.around(where)["none"], alone["none"])
+
+    def whole_message(self, without: Collection[int] = ()) -> dict[str, float]:
+        """The probabilities for the whole message (but the sentences `without`), as the detector was trained."""
+        if without or -1 not in self._probs:
+            kept = [n for n in range(len(self.read)) if n not in without]
+            probs = probabilities(self.model, parts=[self._sentence(n) for n in kept])
+            if without:
+                return probs
+            self._probs[-1] = probs
+        return self._probs[-1]
+
+    def _sentence(self, n: int) -> list[float]:
+        if n not in self._scores:
+            self._scores[n] = scores(self.model, features(self.read[n], self.model.plain, self._memo))
+        return self._scores[n]
+
+
+def _windows(sentences: list[tuple[str, ...]]) -> Iterator[tuple[int, tuple[str, ...], bool]]:
+    """(sentence number, words, whether the sentence is read alone): each sentence, and each two side by side
+    when one is short and both together are short ("took them. all 30.")."""
+    for n, sentence in enumerate(sentences):
+        if n and min(len(sentence), len(sentences[n - 1])) <= _SHORT \
+                and len(sentence) + len(sentences[n - 1]) <= _WINDOW_WORDS:
+            yield n, sentences[n - 1] + sentence, False
+        yield n, sentence, True
+
+
+def _rank(cls: Outcome) -> int:
+    return ESCALATIONS.index(cls) if cls in ESCALATIONS else len(ESCALATIONS)
+
+
 def _stronger(a: Finding | None, b: Finding | None) -> Finding | None:
     if a is None or b is None:
         return a or b
-    return b if stronger(b.cls, a.cls) else a
+    return b if _rank(b.cls) < _rank(a.cls) else a
 
 
 def example_words(examples: Sequence[str]) -> frozenset[str]:
@@ -251,7 +593,10 @@ def _one_typo(typed: str, meant: str) -> bool:
         return Indel.distance(typed, meant) == 1
     if len(typed) != len(meant) or typed == meant:
         return False
-    diff = [i for i, (a, b) in enumerate(zip(typed, meant, strict=False)) if a != b]
+    diff = [i for i, (a, b) in enumerate(zip(typed, meant, strict=True)) if a != b]
     if len(diff) == 1:
         return len(meant) >= 7 and typed[diff[0]] in _VOWELS and meant[diff[0]] in _VOWELS
     return len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == meant[diff[1]] and typed[diff[1]] == meant[diff[0]]
+
+
+__all__ = ["Finding", "PhraseIndex", "Rule", "Safety", "example_words", "stronger"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from .load import SPECIAL, default_path, load_content
 from .model import (
-    CONVERSATIONAL,
+    INTENT_KINDS,
     UI,
     Answer,
     Content,
@@ -24,7 +24,7 @@ from .model import (
 from .schema import did_you_mean, example_key
 
 __all__ = [
-    "CONVERSATIONAL",
+    "INTENT_KINDS",
     "SPECIAL",
     "UI",
     "Answer",

@@ -7,13 +7,16 @@ overrides them.
 from __future__ import annotations
 
 import datetime as dt
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from ..reply import Escalation
+from ..reply import ESCALATIONS, Escalation
 
-CONVERSATIONAL = frozenset({"greeting", "goodbye", "thanks", "help", "about_bot", "sources"})  # answers without a source
+# What an intent is: answered from a document; about the conversation or the bot itself (no document); or a
+# question the documents do not answer, which gets an honest reply naming who can (a fallback, no document).
+INTENT_KINDS = ("answer", "social", "unanswered")
 
 
 @dataclass(frozen=True)
@@ -21,11 +24,15 @@ class Source:
     id: str
     title: str
     publisher: str | None = None
+    kind: str | None = None   # what sort of document it is: "an overview written for clinicians"
+    note: str | None = None   # what a reader should know about it: "marked as pending human review"
+    file: str | None = None   # the document's file name, where reviewers keep the documents (lint --sources)
 
     @property
     def cited(self) -> str:
-        """How an answer names it: "Title (publisher)"."""
-        return self.title + (f" ({self.publisher})" if self.publisher else "")
+        """How an answer names it: "Title (publisher, what it is)"."""
+        about = ", ".join(p for p in (self.publisher, self.kind) if p)
+        return self.title + (f" ({about})" if about else "")
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class Intent:
     subject: str | None = None
     path: str = ""
     line: int = 0
+    kind: str = "answer"  # one of INTENT_KINDS
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,10 @@ class Answer:
     reviewed_on: dt.date
     path: str = ""
     line: int = 0
+    help_lines: bool = False  # show the region's crisis line with it (replies to distress)
+    # A few words of the source where each fact rests ("other-source: words" for another document's): the
+    # sign-off sheet shows the passages around them, and lint --sources warns when one cannot be found.
+    passages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,8 @@ class Region:
 
 
 REGION_KEYS = tuple(f.name for f in fields(Region) if f.name != "key")
-SAFETY_REPLIES = ("clinician", "crisis", "emergency", "overdose", "resources")
+SAFETY_REPLIES = ("clinician", "crisis", "crisis_other", "emergency", "overdose", "info", "language", "resources")
+# Replies fitted to a situation ("clinician_mix") are optional: a rule that names one uses it, else its class's.
 
 
 @dataclass(frozen=True)
@@ -102,9 +115,18 @@ class SafetyReplies:
 
 # The rule language's special tokens; every other token of a phrase is a word as the rule's author wrote it.
 GAP = ".."          # up to three words
-NUMBER = "#"        # any number written in digits
+NUMBER = "#"        # any number written in digits; "#6+" a number of 6 or more
 CONTEXT = "<context>"  # the conversation named a medicine earlier; no typed word can equal it
+AFTER_CRISIS = "<after-crisis>"  # the conversation has had a crisis or emergency reply
+MEDICINE = "<medicine>"  # any medicine the lexicon knows, by any of its names
+SPECIAL = (CONTEXT, AFTER_CRISIS, MEDICINE)
 Phrase = tuple[str, ...]
+
+# What the words around a rule's words can tell (NegEx/ConText): denied, long past, asked in general, someone else.
+MODIFIERS = ("negated", "past", "general", "other")
+# What a modifier does to the rule's finding: nothing, no escalation, a general answer with help lines, or another class.
+OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
+CUES = ("negation", "past", "general", "study", "other", "first_person", "carry")
 
 
 @dataclass(frozen=True)
@@ -118,6 +140,40 @@ class RuleSpec:
     unless: tuple[Phrase, ...]
     suggest: tuple[str, ...]
     line: int
+    context: Mapping[str, str] = field(default_factory=dict)  # modifier -> outcome; the class's defaults filled in
+    max_words: int = 0  # when above 0, the rule reads only messages this short ("dose?", "and with beer?")
+    personal: bool = False  # words usually asked about in general: only someone's own happening escalates
+    confirm: bool = False  # a broad rule: it escalates only when the statistical detector sees danger too
+    reply: str | None = None  # the reply of responses/safety.yaml fitted to the situation ("clinician_mix")
+    text: tuple[str, ...] = ()  # for scripts written without spaces: pieces of text found anywhere in the message
+
+
+@dataclass(frozen=True)
+class SafetyRules:
+    """intents/safety.yaml: the rules, and the cue phrases the engine reads around a rule's words."""
+
+    rules: tuple[RuleSpec, ...]
+    cues: Mapping[str, tuple[Phrase, ...]]
+    digest: str = field(default="", compare=False)  # of the file they were read from; "" is never cached
+
+
+LABELS = ("none", "clinician", "crisis", "emergency")  # what the statistical detector tells apart
+
+
+@dataclass(frozen=True)
+class DetectorWeights:
+    """intents/detector.tsv: the detector's weights per feature and label, its bias, and the thresholds
+    chosen on development data ("alone.crisis": that probability escalates with no rule...).
+
+    Kept as two flat arrays (feature numbers in order; their weights, one per label, in the same order): a
+    dictionary of sixty thousand tuples would be a third of the bot's memory.
+    """
+
+    features: array[int]   # sorted
+    values: array[float]   # len(LABELS) weights per feature
+    bias: tuple[float, ...]
+    thresholds: Mapping[str, float]
+    plain: frozenset[str] = frozenset()  # words read without letter groups, as when it was trained
 
 
 @dataclass(frozen=True)
@@ -142,7 +198,8 @@ class Settings:
     clarify_floor: float = 0.12
     followup_bonus: float = 0.02    # preference for reading a short follow-up against the last subject
     weights: Weights = field(default_factory=Weights)
-    max_chars: int = 1000           # the longest message the front ends accept
+    max_chars: int = 1000           # the longest message the front ends accept, and what matching reads
+    safety_chars: int = 20000       # what the safety check reads of a message, always all a front end sends
     idle_timeout: float = 120.0     # seconds without a message before a session forgets everything
 
 
@@ -162,6 +219,9 @@ class UI:
     truncated: str
     empty: str
     no_such_choice: str        # {number} typed, {count} questions listed
+    also_asked: str            # several questions at once: {questions} are offered as follow-ups
+    repeat_answer: str         # instead of the same answer twice in a row
+    repeat_fallback: str       # instead of the same "I can't answer that" twice in a row
     examples: tuple[str, ...]  # the example intents' questions
 
 
@@ -182,12 +242,18 @@ class Content:
     out_of_scope: tuple[str, ...]
     settings: Settings
     ui: UI
-    rules: tuple[RuleSpec, ...] = field(repr=False)
+    rules: SafetyRules = field(repr=False)
     safety: SafetyReplies = field(repr=False)
     files: Mapping[str, Path] = field(repr=False, default_factory=dict)
+    drugs: Mapping[str, str] = field(repr=False, default_factory=dict)  # intents/drugs.tsv: any name -> generic
+    detector: DetectorWeights | None = field(repr=False, default=None)  # intents/detector.tsv, when trained
 
     def intent(self, intent_id: str) -> Intent:
         return next(i for i in self.intents if i.id == intent_id)
+
+    def sourced(self, intent_id: str) -> bool:
+        """Whether the intent's answer comes from a document (not talk about the bot, not an honest "I can't")."""
+        return self.intent(intent_id).kind == "answer"
 
     def aliases(self) -> dict[str, str]:
         """Every way of writing a medicine name -> its canonical generic name."""
@@ -196,3 +262,9 @@ class Content:
             for alias in (med.name, *med.brands, *med.misspellings):
                 out[alias] = med.name
         return out
+
+
+# Every dataclass a Content holds, by name: the start-up cache rebuilds them (bot/cache.py).
+TYPES: dict[str, type] = {cls.__name__: cls for cls in (
+    Source, Intent, Answer, MedicineClass, Medicine, Region, SafetyReplies, RuleSpec, SafetyRules, DetectorWeights,
+    Weights, Settings, UI, Content)}

@@ -13,25 +13,44 @@ import re
 from collections.abc import Collection, Mapping
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from ..errors import ContentError
 from ..normalize import words
-from ..reply import ESCALATIONS, Escalation
-from .model import CONTEXT, GAP, NUMBER, REGION_KEYS, SAFETY_REPLIES, Phrase, Region, RuleSpec, SafetyReplies
+from ..reply import ESCALATIONS
+from .model import (
+    AFTER_CRISIS,
+    CONTEXT,
+    CUES,
+    GAP,
+    MEDICINE,
+    MODIFIERS,
+    NUMBER,
+    OUTCOMES,
+    REGION_KEYS,
+    SAFETY_REPLIES,
+    SPECIAL,
+    Phrase,
+    Region,
+    RuleSpec,
+    SafetyReplies,
+    SafetyRules,
+)
 from .schema import fields, items, text
 from .yamlfile import LineDict, LineList
 
 _LIST_REF = re.compile(r"(@\w+)")
+DENIALS = frozenset({"not", "no", "never", "nor", "neither", "without", "nothing", "none", "dont", "don't", "do", "did"})
+_NUMBER_TOKEN = re.compile(r"#(\d+\+)?")
 _MAX_COMBINATIONS = 5000
 
 
-def rule_specs(data: LineDict, path: Path, *, medicines: Collection[str], intent_ids: Collection[str]
-               ) -> tuple[RuleSpec, ...]:
+def rule_specs(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> SafetyRules:
     """Check intents/safety.yaml and expand its lists; ContentError names the line of any problem."""
-    fields(data, path, required=("lists", "rules"), what="safety.yaml")
+    fields(data, path, required=("lists", "rules"), optional=("cues", "context"), what="safety.yaml")
     lists: dict[str, tuple[Phrase, ...]] = {
-        "medicine": tuple(tuple(m.split()) for m in sorted(medicines)), "context": ((CONTEXT,),)}
+        "medicine": ((MEDICINE,),), "context": ((CONTEXT,),),
+        "after_crisis": ((AFTER_CRISIS,),)}
     raw_lists = data["lists"]
     if not isinstance(raw_lists, LineDict):
         raise ContentError("'lists' must map names to lists of phrases", path=path, line=data.lines["lists"])
@@ -39,12 +58,16 @@ def rule_specs(data: LineDict, path: Path, *, medicines: Collection[str], intent
         if name in lists:
             raise ContentError(f"'{name}' is a built-in list; choose another name", path=path, line=raw_lists.lines[name])
         lists[name] = _phrases(value, lists, path, raw_lists.lines[name])
+    raw_cues = fields(data.get("cues") or LineDict(), path, optional=CUES, what="cues")
+    cues = {name: _phrases(raw_cues[name], lists, path, raw_cues.lines[name]) for name in raw_cues}
+    defaults = _context_defaults(data.get("context") or LineDict(), path)
 
     rules: list[RuleSpec] = []
     seen: dict[str, int] = {}
     for entry in items(data, "rules", path, what="safety.yaml"):
-        entry = fields(entry, path, required=("id", "class", "comment"), optional=("any", "all", "unless", "suggest"),
-                       what="a rule")
+        entry = fields(entry, path, required=("id", "class", "comment"),
+                       optional=("any", "all", "text", "unless", "suggest", "max_words", "personal", "confirm", "reply",
+                                 *MODIFIERS), what="a rule")
         rid = str(entry["id"])
         if rid in seen:
             raise ContentError(f"duplicate rule id {rid!r} (first on line {seen[rid]})", path=path, line=entry.line)
@@ -54,11 +77,17 @@ def rule_specs(data: LineDict, path: Path, *, medicines: Collection[str], intent
             raise ContentError(f"class must be one of {', '.join(ESCALATIONS)}", path=path, line=entry.lines["class"])
         if not isinstance(entry["comment"], str) or not entry["comment"].strip():
             raise ContentError("a rule's comment must say what it catches", path=path, line=entry.lines["comment"])
-        if ("any" in entry) == ("all" in entry):
-            raise ContentError("a rule needs exactly one of 'any' (one group) or 'all' (several groups)",
-                               path=path, line=entry.line)
-        groups: tuple[tuple[Phrase, ...], ...]
-        if "any" in entry:
+        if sum(k in entry for k in ("any", "all", "text")) != 1:
+            raise ContentError("a rule needs exactly one of 'any' (one group), 'all' (several groups) or 'text' (pieces "
+                               "of text for scripts written without spaces)", path=path, line=entry.line)
+        groups: tuple[tuple[Phrase, ...], ...] = ()
+        pieces: tuple[str, ...] = ()
+        if "text" in entry:
+            raw_text = entry["text"]
+            if not isinstance(raw_text, list) or not raw_text or not all(isinstance(t, str) and t.strip() for t in raw_text):
+                raise ContentError("'text' must be a list of pieces of text", path=path, line=entry.lines["text"])
+            pieces = tuple(t.strip().casefold() for t in raw_text)
+        elif "any" in entry:
             groups = (_phrases(entry["any"], lists, path, entry.lines["any"]),)
         else:
             raw = entry["all"]
@@ -67,22 +96,55 @@ def rule_specs(data: LineDict, path: Path, *, medicines: Collection[str], intent
             groups = tuple(_phrases(g if isinstance(g, list) else [g], lists, path, ln) for g, ln in zip(raw, raw.lines, strict=False))
         unless: tuple[Phrase, ...] = ()
         if "unless" in entry:
-            if cls == "crisis":
-                raise ContentError("a crisis rule cannot have 'unless': negation never removes a crisis escalation",
-                                   path=path, line=entry.lines["unless"])
             unless = _phrases(entry["unless"], lists, path, entry.lines["unless"])
+            denial = next((p for p in unless if set(p) <= DENIALS), None)
+            if cls == "crisis" and denial is not None:
+                # An idiom may excuse a crisis word ("dying to know"); a bare denial never does.
+                raise ContentError(f"a crisis rule cannot be undone by {' '.join(denial)!r}; a denial is read by "
+                                   "'negated:', which a reviewed rule may set to drop", path=path, line=entry.lines["unless"])
         raw_suggest = entry.get("suggest") or []
         if not isinstance(raw_suggest, list):
             raise ContentError("'suggest' must be a list of intent ids", path=path, line=entry.lines["suggest"])
         for sid in raw_suggest:
             if not isinstance(sid, str) or sid not in intent_ids:
                 raise ContentError(f"suggested intent {sid!r} does not exist", path=path, line=entry.lines["suggest"])
-        rules.append(RuleSpec(rid, cast(Escalation, cls), text(entry, "comment", path), groups, unless,
-                              tuple(raw_suggest), entry.line))
+        context = dict(defaults.get(cls, {}))
+        for modifier in MODIFIERS:
+            if modifier in entry:
+                context[modifier] = _outcome(entry, modifier, path)
+        max_words = entry.get("max_words", 0)
+        if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 0:
+            raise ContentError("'max_words' must be a whole number (0: any length)", path=path,
+                               line=entry.lines["max_words"])
+        flags = {}
+        for flag in ("personal", "confirm"):
+            flags[flag] = entry.get(flag, False)
+            if not isinstance(flags[flag], bool):
+                raise ContentError(f"{flag!r} must be true or false", path=path, line=entry.lines[flag])
+        reply = text(entry, "reply", path, optional=True) or None
+        rules.append(RuleSpec(rid, cls, text(entry, "comment", path), groups, unless,
+                              tuple(raw_suggest), entry.line, context, max_words, **flags, reply=reply, text=pieces))
     for escalation in ESCALATIONS:
         if not any(r.cls == escalation for r in rules):
             raise ContentError(f"no rule for class {escalation!r}; the bot must be able to escalate to it", path=path)
-    return tuple(rules)
+    return SafetyRules(tuple(rules), cues)
+
+
+def _outcome(table: LineDict, modifier: str, path: Path) -> str:
+    value = table[modifier]
+    if value not in OUTCOMES:
+        raise ContentError(f"{modifier!r} must be one of {', '.join(OUTCOMES)}", path=path, line=table.lines[modifier])
+    return str(value)
+
+
+def _context_defaults(data: object, path: Path) -> dict[str, dict[str, str]]:
+    """`context:`: per class, what each modifier does unless a rule says otherwise."""
+    table = fields(data, path, optional=ESCALATIONS, what="context")
+    out: dict[str, dict[str, str]] = {}
+    for cls in table:
+        per = fields(table[cls], path, optional=MODIFIERS, what=f"context for {cls}")
+        out[cls] = {m: _outcome(per, m, path) for m in per}
+    return out
 
 
 def _phrases(value: Any, lists: Mapping[str, tuple[Phrase, ...]], path: Path, line: int) -> tuple[Phrase, ...]:
@@ -128,7 +190,13 @@ def _tokens(part: str, item: str, path: Path, line: int) -> Phrase:
     """'come off', 'taper*' (a prefix), 'took .. pills' (up to three words between) or 'up to #' (a number)."""
     out: list[str] = []
     for token in part.split():
-        if token.endswith("*"):
+        if token.startswith(NUMBER) and not _NUMBER_TOKEN.fullmatch(token):
+            raise ContentError(f"{token!r} in {item!r}: write '#' for any number or '#6+' for 6 or more",
+                               path=path, line=line)
+        if not any(c.isalnum() for c in token) and token not in (GAP, NUMBER):
+            raise ContentError(f"{token!r} in {item!r} has no letters or digits; messages are read as words, so it "
+                               "would match nothing (or everything)", path=path, line=line)
+        if token.endswith("*") and not token.startswith(NUMBER):
             stem = words(token[:-1])
             if not stem or len(stem[-1]) < 2 or "*" in token[:-1]:
                 raise ContentError(f"prefix {token!r} in {item!r} needs two or more letters before one '*'",
@@ -149,7 +217,11 @@ def safety_replies(data: LineDict, path: Path, *, intent_ids: Collection[str]) -
     for name, entry in raw_regions.items():
         entry = fields(entry, path, required=REGION_KEYS, what=f"region {name!r}")
         regions[name] = Region(name, *(str(entry[k]) for k in REGION_KEYS))
-    replies = fields(data["replies"], path, required=SAFETY_REPLIES, what="replies")
+    replies = data["replies"]
+    if not isinstance(replies, LineDict):
+        raise ContentError("'replies' must map each reply's name to its text", path=path, line=data.lines["replies"])
+    fields(replies, path, required=SAFETY_REPLIES, optional=tuple(k for k in replies if k not in SAFETY_REPLIES),
+           what="replies")
     for name, template in replies.items():
         for region in regions.values():
             try:
@@ -172,5 +244,5 @@ def safety_replies(data: LineDict, path: Path, *, intent_ids: Collection[str]) -
 
 
 def is_word(token: str) -> bool:
-    """Whether a phrase token is a word to read like a message (not a gap, number, prefix or the context mark)."""
-    return token not in (GAP, NUMBER, CONTEXT) and not token.endswith("*")
+    """Whether a phrase token is a word to read like a message (not a gap, number, prefix or a context mark)."""
+    return token != GAP and token not in SPECIAL and not token.startswith(NUMBER) and not token.endswith("*")

@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import ContentError
 
 MAX_FILE_BYTES = 2_000_000  # content files are small; a huge one is a mistake, not content
@@ -26,15 +24,26 @@ class LineList(list[Any]):
     lines: list[int]
 
 
-# libyaml's parser is about ten times faster, which is most of the start-up time; same safe constructor.
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+def _loader(text: str, name: str) -> Any:
+    """A safe loader whose mappings and sequences carry line numbers. PyYAML is imported here, on first use:
+    content read from the start-up cache needs none of it, and importing it is a tenth of start-up."""
+    global _Loader
+    import yaml
+
+    if _Loader is None:
+        # libyaml's parser is about ten times faster; same safe constructor.
+        _Loader = type("_Loader", (getattr(yaml, "CSafeLoader", yaml.SafeLoader),), {})
+        _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+        _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
+    loader = _Loader(text)
+    loader.name = name  # for the error messages raised inside the constructors
+    return loader
 
 
-class _Loader(_Base):  # type: ignore[valid-type,misc]
-    """A safe loader whose mappings and sequences carry line numbers."""
+_Loader: Any = None
 
 
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+def _mapping(loader: Any, node: Any) -> LineDict:
     loader.flatten_mapping(node)
     data = LineDict()
     data.line, data.lines = node.start_mark.line + 1, {}
@@ -51,15 +60,11 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     return data
 
 
-def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+def _sequence(loader: Any, node: Any) -> LineList:
     data = LineList(loader.construct_object(child, deep=True) for child in node.value)
     data.line = node.start_mark.line + 1
     data.lines = [child.start_mark.line + 1 for child in node.value]
     return data
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
 
 
 def read(path: Path) -> LineDict:
@@ -80,8 +85,9 @@ def read(path: Path) -> LineDict:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ContentError("file is not UTF-8 text; save it as UTF-8", path=path, line=line) from None
-    loader = _Loader(text)
-    loader.name = str(path)  # for the error messages raised inside the constructors
+    import yaml
+
+    loader = _loader(text, str(path))
     try:
         data = loader.get_single_data()
     except ContentError:

@@ -1,0 +1,101 @@
+"""Undo the ways people disguise or garble danger words, for the safety check only.
+
+"su1c1dal", "k.i.l.l m.y.s.e.l.f", "s u i c i d e", "іwаnt" (Cyrillic letters), "iwanttodie", emoji and
+numbers written as words are read as the plain words they stand for. The matcher never sees this text;
+it only gives the safety rules a second reading of a message that looks disguised.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Collection
+
+# Letters from other alphabets that look like Latin ones (Cyrillic, Greek, and a few symbols).
+LOOKALIKE = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
+    "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "һ": "h", "ӏ": "l",
+    "ԛ": "q", "ԝ": "w", "ɡ": "g", "ᴜ": "u", "ɑ": "a", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k",
+    "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ⅰ": "i", "ⅼ": "l", "ℓ": "l",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
+    "Х": "X", "І": "I", "Ѕ": "S", "Α": "A", "Β": "B", "Ε": "E", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+    "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+})
+# Digits and symbols used as letters, inside a word that has letters too ("k1ll", "d!e", "h@rm").
+LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i",
+                      "|": "l", "€": "e", "8": "b", "9": "g", "+": "t"})
+_TOKEN = re.compile(r"[A-Za-z0-9@$!|€+]{3,}")
+_AMOUNT = re.compile(r"\d+(?:[a-z]{1,3}|s)", re.IGNORECASE)  # "25mg", "2x", "1st", "90s": numbers, not disguise
+# Single letters spaced or dotted out: "s u i c i d e", "k.i.l.l", "K I L L I N G  M Y S E L F".
+_SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*]{1,2}){2,}[a-z](?![\w])", re.IGNORECASE)
+# Emoji people use for harm and death, read as the words they stand for.
+EMOJI = {
+    "⚰": " coffin ", "🪦": " grave ", "🪢": " rope hang ", "🔫": " gun ", "🩸": " blood ", "🔪": " knife ",
+    "💊": " pills ", "💀": " dead ", "☠": " dead ", "🌉": " bridge ", "👋": " goodbye ", "🥀": " wilted ",
+    "🚑": " ambulance ", "🤮": " vomit ", "😵": " dizzy ", "🥵": " fever ", "💔": " heartbroken ", "🔥": " burn ",
+}
+_EMOJI = re.compile("|".join(map(re.escape, EMOJI)))
+NUMBERS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40,
+    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
+}
+_TENS = re.compile(r"\b(twenty|thirty|fou?rty|fifty|sixty|seventy|eighty|ninety)[\s-]+(one|two|three|four|five|six|"
+                   r"seven|eight|nine)\b", re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+
+
+def fold(text: str) -> str:
+    """The message with look-alike letters, leetspeak, spaced-out letters, harm emoji and written numbers
+    read as plain words and digits. Returns the text unchanged when there is nothing of that kind."""
+    out = text.translate(LOOKALIKE)
+    if not out.isascii():
+        out = _EMOJI.sub(lambda m: EMOJI[m.group(0)], out)
+        out = "".join(c for c in unicodedata.normalize("NFD", out) if unicodedata.category(c) != "Mn")  # accents
+    out = _TOKEN.sub(_unleet, out)
+    out = _SPACED.sub(_join_spaced, out)
+    out = _TENS.sub(lambda m: str(NUMBERS[m.group(1).lower()] + NUMBERS[m.group(2).lower()]), out)
+    return _NUMBER_WORD.sub(lambda m: str(NUMBERS[m.group(1).lower()]), out)
+
+
+def _unleet(match: re.Match[str]) -> str:
+    token = match.group(0)
+    letters = sum(c.isalpha() for c in token)
+    if not letters or letters == len(token) or _AMOUNT.fullmatch(token) or token.isdigit():
+        return token
+    return token.translate(LEET)
+
+
+def _join_spaced(match: re.Match[str]) -> str:
+    """Single letters joined. Words break at two separators in a row ("K I L L  M E"), or at a space
+    where the letters are dotted or dashed ("k.i.l.l m.e")."""
+    run = match.group(0)
+    breaks = r"[ .\-_*]{2,}| " if set(run) & set(".-_*") else r"[ .\-_*]{2,}"
+    return " " + " ".join(re.sub(r"[ .\-_*]", "", w) for w in re.split(breaks, run)) + " "
+
+
+def split_joined(word: str, vocabulary: Collection[str], *, longest: int = 14) -> list[str] | None:
+    """A run-together word ("iwanttodie") as known words, when it splits wholly into them; else None."""
+    if len(word) < 6 or word in vocabulary:
+        return None
+    best: list[list[str] | None] = [[]] + [None] * len(word)
+    for end in range(1, len(word) + 1):
+        for start in range(max(0, end - longest), end):
+            piece, before = word[start:end], best[start]
+            if before is None or piece not in vocabulary or (len(piece) < 3 and piece not in _SHORT_WORDS):
+                continue
+            candidate = [*before, piece]
+            if best[end] is None or _fewer_longer(candidate, best[end] or []):
+                best[end] = candidate
+    found = best[len(word)]
+    return found if found and len(found) > 1 else None
+
+
+# The only words of one or two letters a run-together word may split into ("iwanttodie"): no abbreviations.
+_SHORT_WORDS = frozenset("i a to me my it so be do go no on in up am an at of or we he is".split())
+
+
+def _fewer_longer(a: list[str], b: list[str]) -> bool:
+    """Fewer pieces first, then longer ones: "want to" over "wan tto"."""
+    return (len(a), -sum(len(p) ** 2 for p in a)) < (len(b), -sum(len(p) ** 2 for p in b))
