@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from .content import Content, Region, Source, load_content
 from .errors import ConfigError
+from .language import detect
 from .matcher import OUT_OF_SCOPE, Match, Matcher
 from .normalize import Normalized, Normalizer, clean
+from .reading import Context, Reader
 from .reply import URGENT, Escalation, Kind, Reply
 from .safety import Finding, Safety, example_words
 
-PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one)\b")
-FOLLOW_UP = re.compile(r"^(and|also|so|but|ok|okay|what about|how about|and what about|what if)\b")
+# Words that name no option: "the depression one", "i meant the one about therapy".
+_FILLER = frozenset("the a an one that this it about with and or of for to is are can do does what how i me my mean "
+                    "meant want wanted first second other question please yes no".split())
 NUMBER = re.compile(r"#?\s*(\d{1,4})\s*[.)]?")  # "2", "#2", "2." or "2)": the second listed question
 ORDINALS = {"one": 0, "first": 0, "the first": 0, "the first one": 0, "two": 1, "second": 1, "the second": 1,
             "the second one": 1, "three": 2, "third": 2, "the third": 2, "the third one": 2}
@@ -30,9 +35,9 @@ class Bot:
         self.content = content if content is not None else load_content()
         self.settings = self.content.settings
         # One normaliser, shared: the message is read once a turn, and rules are read as messages are.
-        self.normalizer = Normalizer(self.content.aliases(), self.content.synonyms)
+        self.normalizer = Normalizer(self.content.aliases(), self.content.synonyms, lexicon=self.content.drugs)
         examples = [e for i in self.content.intents for e in (i.question, *i.examples)]
-        self.safety = Safety(self.content.rules, self.normalizer, example_words(examples))
+        self.safety = Safety(self.content.rules, self.normalizer, example_words(examples), self.content.detector)
         self.matcher = Matcher(self.content, self.normalizer)
         regions = self.content.safety.regions
         self.region = region or self.content.safety.default_region
@@ -46,6 +51,10 @@ class Bot:
         self.followup_bonus = self.settings.followup_bonus
         self._questions = {i.id: i.question for i in self.content.intents}
         self.intent_of = {i.question: i.id for i in self.content.intents}
+        self.reader = Reader(self.matcher.rank, threshold=self.answer_threshold, bonus=self.followup_bonus)
+        # The compiled content is some hundreds of thousands of objects that live as long as the bot. Frozen,
+        # Python's cycle collector stops walking them all on each full collection: a 10 ms pause in a turn.
+        gc.freeze()
 
     # -- what front ends show ------------------------------------------------------------------------
     @property
@@ -84,6 +93,11 @@ class Bot:
     @property
     def sources(self) -> tuple[Source, ...]:
         return tuple(self.content.sources.values())
+
+    def in_documents(self, medicine: str) -> bool:
+        """Whether the documents discuss this medicine (by its class), so "what is it?" can be answered."""
+        known = self.content.medicines.get(medicine)
+        return known is not None and known.in_documents
 
     def question(self, intent_id: str) -> str:
         return self._questions[intent_id]
@@ -159,6 +173,8 @@ class Session:
                 self.reset()
             self._seen = self.bot.clock()
             reply = self._turn(text)
+            if self.last is not None and reply.body == self.last.body:
+                reply = self._again(reply)  # never the same text twice in a row
             self.last = reply
             self._choices = reply.suggestions
             return reply
@@ -171,19 +187,27 @@ class Session:
         text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
         notice = None
         limit = bot.settings.max_chars
+        # Safety reads the whole message (up to a cap far above any front end's); matching reads the first part.
+        whole = clean(text[: bot.settings.safety_chars].encode("utf-8", "replace").decode("utf-8"))
         if len(text) > limit:
-            text, notice = text[:limit], ui.truncated.format(limit=limit)
-        text = clean(text.encode("utf-8", "replace").decode("utf-8"))[:limit]  # NFKC can lengthen it again
+            notice = ui.truncated.format(limit=limit)
+        text = whole[:limit]  # NFKC can lengthen it again
         number = self.choice(text) if self.choices else None
         options, self._options = self._options, ()
         if not text:
             return self._build("fallback", ui.empty, notice=notice, suggestions=bot.examples[:3])
-        norm = bot.normalizer(text, sentences=True)  # once a turn: every stage below reads this
-        finding = bot.safety.check_all(norm, medicine=self._medicine)
-        if finding is not None:
-            if norm.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
-                self._medicine = norm.medicines[0]
+        read = bot.normalizer(whole, sentences=True)  # once a turn: safety reads all of it
+        norm = read if whole == text else bot.normalizer(text, sentences=True)
+        finding = bot.safety.check_all(read, medicine=self._medicine, after_crisis=self._crisis, text=whole)
+        if read.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
+            self._medicine = read.medicines[0]
+        if finding is not None and finding.escalation is not None:
             return self._escalate(finding, notice)
+        language = detect(whole, bot.safety.known)
+        if language is not None:
+            return self._help_lines("language", notice, f"written in {language}; the bot answers only in English")
+        if finding is not None:  # a question about danger in general: an honest short answer and the help lines
+            return self._help_lines("info", notice, f"safety rule {finding.rule.id} read as a general question")
         if number is not None:
             n, question = number
             if question is None:  # the list stays as it was, so the patient can choose again
@@ -191,12 +215,13 @@ class Session:
                 return self._no_such_choice(n, notice)
             return self._answer(Match(bot.intent_of[question], 1.0, f"question {n} of the numbered list"),
                                 text, norm, notice)
-        picked = self._pick(norm, options)
+        picked = self._pick(text, norm, options)
         if picked is not None:
             return self._answer(Match(picked, 1.0, "chosen from the options by its words"), text, norm, notice)
-        ranked = self._rank(text, norm)
+        reading = bot.reader.read(text, norm, self._context())
+        ranked = reading.ranked
         named = norm.medicines
-        unknown = named and not any(bot.content.medicines[m].in_documents for m in named)
+        unknown = named and not any(bot.in_documents(m) for m in named)
         if unknown and any(m.intent == "medication_info" for m in ranked[:2]):  # "what is savella?": say we don't know it
             return self._fallback(notice, ranked, text, norm)
         if not (named or self._medicine):  # "tell me about antidepressants" is not about one medicine
@@ -208,42 +233,40 @@ class Session:
             if ranked[1].intent == OUT_OF_SCOPE:  # as close to a question we can't answer: don't guess
                 return self._fallback(notice, ranked, text, norm)
             return self._clarify(ranked[:2], notice)
-        return self._answer(top, text, norm, notice)
+        return self._answer(top, text, norm, notice, also=reading.also, how=reading.how)
 
-    def _pick(self, norm: Normalized, options: tuple[str, ...]) -> str | None:
-        """The option of a pending clarification these words fit best ("the depression one"), if one does."""
-        if options:
-            scores = {m.intent: m.score for m in self.bot.matcher.rank(norm, limit=10)}
-            fits = sorted(options, key=lambda o: scores.get(o, 0.0), reverse=True)
-            if scores.get(fits[0], 0.0) > 0 and scores.get(fits[0], 0.0) > scores.get(fits[1], 0.0):
-                return fits[0]
-        return None
+    def _context(self) -> Context:
+        last = self.last.intent if self.last is not None and self.last.kind == "answer" else None
+        return Context(self._medicine, self._subject, self.bot.question(last) if last else None)
 
-    def _rank(self, text: str, norm: Normalized) -> list[Match]:
-        """Rank the message alone and, if it looks like a follow-up, with the last medicine or subject filled in."""
-        bot = self.bot
-        ranked = bot.matcher.rank(norm)
-        lowered = " ".join(text.casefold().split())  # text is already clean(): _turn did it
-        if len(lowered.split()) > 10 or not (PRONOUNS.search(lowered) or FOLLOW_UP.match(lowered)):
-            return ranked
-        for subject in dict.fromkeys(s for s in (self._medicine, self._subject) if s):
-            filled = PRONOUNS.sub(subject, lowered, count=1)
-            if filled == lowered:
-                filled = FOLLOW_UP.sub(subject, lowered, count=1)
-            context = [Match(m.intent, min(1.0, m.score + bot.followup_bonus), m.example)
-                       for m in bot.matcher.rank(filled)]
-            if context and (not ranked or context[0].score > ranked[0].score):
-                ranked = context
-        return ranked
+    def _pick(self, text: str, norm: Normalized, options: tuple[str, ...]) -> str | None:
+        """The option of a pending clarification that a short reply names by its words ("the depression one").
 
-    def _answer(self, match: Match, text: str, norm: Normalized, notice: str | None) -> Reply:
+        Anything longer is a question of its own, matched afresh: a clarification never traps the next message.
+        """
+        if not options or len(text.split()) > 6:
+            return None
+        said = set(norm.words) - _FILLER
+        # Each option by the words only it has: "depression" names "Are migraines and depression connected?"
+        # when the other option is "Can antidepressants help with migraines?".
+        words = {o: set(self.bot.normalizer(self.bot.question(o)).words) - _FILLER for o in options}
+        named = [o for o in options if said & (words[o] - set().union(*(words[p] for p in options if p != o)))]
+        if len(named) == 1:
+            return named[0]
+        scores = {m.intent: m.score for m in self.bot.matcher.rank(norm, limit=10)}
+        fits = sorted(options, key=lambda o: scores.get(o, 0.0), reverse=True)
+        first, second = scores.get(fits[0], 0.0), scores.get(fits[1], 0.0)
+        return fits[0] if first >= self.bot.answer_threshold and first > second + self.bot.clarify_margin else None
+
+    def _answer(self, match: Match, text: str, norm: Normalized, notice: str | None, *,
+                also: tuple[str, ...] = (), how: str = "") -> Reply:
         bot = self.bot
         answer = bot.content.answers[match.intent]
         intent = bot.content.intent(match.intent)
         body = answer.text
         meds = list(norm.medicines)
         if match.intent == "medication_info":
-            known = [m for m in meds if bot.content.medicines[m].in_documents]
+            known = [m for m in meds if bot.in_documents(m)]
             name = known[0] if known else (None if meds else self._medicine)
             if name is None:
                 return self._fallback(notice, [match], text, norm)
@@ -255,13 +278,23 @@ class Session:
             self._medicine = meds[0]
         self._subject = meds[0] if match.intent == "medication_info" and meds else (intent.subject or self._subject)
         source = bot.content.sources.get(answer.source) if answer.source else None
-        return self._build("answer", body, intent=match.intent, confidence=match.score, source=source,
-                           suggestions=tuple(bot.question(s) for s in answer.suggestions), notice=notice,
-                           rule=f"intent {match.intent} (score {match.score:.2f}, nearest example: {match.example!r})")
+        # A question the documents don't answer gets an honest reply that names who can: a fallback, not an answer.
+        kind: Kind = "fallback" if intent.kind == "unanswered" else "answer"
+        short = answer.short if body == answer.text else None
+        suggestions = tuple(bot.question(s) for s in answer.suggestions)
+        if also:  # several questions at once: the others come first among the numbered follow-ups
+            asked = tuple(bot.question(i) for i in also)
+            body += "\n\n" + bot.content.ui.also_asked.format(questions="; ".join(asked))
+            suggestions = tuple(dict.fromkeys((*asked, *suggestions)))[:3]
+        reason = f"intent {match.intent} (score {match.score:.2f}, nearest example: {match.example!r})"
+        return self._build(kind, body, intent=match.intent, confidence=match.score, source=source,
+                           suggestions=suggestions, notice=notice, help_lines=answer.help_lines, short=short,
+                           rule=reason + (f"; read as {how}" if how else ""))
 
     def _brand_said(self, name: str, text: str) -> str | None:
         """The brand name of this medicine the patient typed, if they used one."""
-        brands = self.bot.content.medicines[name].brands
+        medicine = self.bot.content.medicines.get(name)
+        brands = medicine.brands if medicine else tuple(b for b, g in self.bot.content.drugs.items() if g == name)
         return next((b for b in brands if re.search(rf"\b{re.escape(b)}\b", text.casefold())), None)
 
     def _medicine_text(self, name: str, text: str) -> str:
@@ -296,7 +329,7 @@ class Session:
     def _fallback(self, notice: str | None, ranked: list[Match], text: str, norm: Normalized) -> Reply:
         bot = self.bot
         best = f"best was {ranked[0].intent} at {ranked[0].score:.2f}" if ranked else "no intent shared a word"
-        other = [m for m in norm.medicines if not bot.content.medicines[m].in_documents]
+        other = [m for m in norm.medicines if not bot.in_documents(m)]
         # Naming the medicine we know nothing about tells the patient we read it, and why we can't help.
         intro = bot.content.ui.unknown_medicine.format(name=self._named(other[0], text)) if other \
             else bot.content.ui.fallback
@@ -307,15 +340,40 @@ class Session:
     def _escalate(self, finding: Finding, notice: str | None) -> Reply:
         bot = self.bot
         replies = bot.content.safety
-        overdose = finding.cls == "emergency" and finding.rule.id.startswith("emergency.overdose")
-        key = "overdose" if overdose else finding.cls
+        cls = finding.escalation
+        assert cls is not None
+        overdose = cls == "emergency" and finding.rule.id.startswith("emergency.overdose")
+        key: str = "overdose" if overdose else "crisis_other" if cls == "crisis" and finding.other else cls
+        if finding.rule.reply and finding.rule.cls == cls:  # fitted to the situation, when the class stands
+            key = finding.rule.reply
         body = replies.replies[key].format(**bot.lines)
-        if finding.cls in URGENT:
+        if cls in URGENT:
             self._crisis = True
-        ids = finding.rule.suggest or replies.suggestions[finding.cls]
-        return self._build("escalation", body, escalation=finding.cls, confidence=1.0, notice=notice,
+        ids = finding.rule.suggest or replies.suggestions[cls]
+        # Only what changed the outcome is named: "(other)" for someone else, not a "general" the rule keeps.
+        said = [m for m in finding.modifiers if m == "other" or finding.rule.context.get(m, "keep") != "keep"]
+        why = f" ({', '.join(said)})" if said else ""
+        return self._build("escalation", body, escalation=cls, confidence=1.0, notice=notice,
                            suggestions=tuple(bot.question(i) for i in ids),
-                           rule=f"safety rule {finding.rule.id}: {finding.rule.comment}")
+                           rule=f"safety rule {finding.rule.id}{why}: {finding.rule.comment}")
+
+    def _again(self, reply: Reply) -> Reply:
+        """The reply to a message that would get the same text as the one before: what to do next instead."""
+        ui, replies = self.bot.content.ui, self.bot.content.safety.replies
+        if reply.escalation is not None:
+            body = replies[f"{reply.escalation}_again"].format(**self.bot.lines)
+        elif reply.kind == "answer":
+            body = ui.repeat_answer
+        else:
+            body = ui.repeat_fallback + "\n\n" + self._topic_list()
+        parts = [p if p != reply.body else body for p in reply.text.split("\n\n")] if reply.body in reply.text \
+            else [body, reply.text]
+        return replace(reply, body=body, text="\n\n".join(parts), short=None, rule=f"{reply.rule}; said again")
+
+    def _help_lines(self, key: str, notice: str | None, why: str) -> Reply:
+        """A reply that answers nothing but gives the help lines: another language, or danger asked in general."""
+        body = self.bot.content.safety.replies[key].format(**self.bot.lines)
+        return self._build("fallback", body, notice=notice, suggestions=self.bot.examples[:3], rule=why)
 
     def _topic_list(self) -> str:
         return "\n".join(f"- {topic}" for topic in self.bot.topics if topic != "About this bot")
@@ -325,21 +383,24 @@ class Session:
 
     def _build(self, kind: Kind, body: str, *, intent: str | None = None, escalation: Escalation | None = None,
                confidence: float = 0.0, source: Source | None = None, suggestions: tuple[str, ...] = (),
-               notice: str | None = None, rule: str | None = None) -> Reply:
+               notice: str | None = None, rule: str | None = None, help_lines: bool = False,
+               short: str | None = None) -> Reply:
         bot = self.bot
-        resources = bot.content.safety.replies["resources"].format(**bot.lines) \
-            if self._crisis and escalation not in URGENT else None
+        keep = (self._crisis and escalation not in URGENT) or help_lines  # after a crisis, or a reply to distress
+        resources = bot.content.safety.replies["resources"].format(**bot.lines) if keep else None
         parts = [notice] if notice else []
         parts.append(body)
         if source is not None:
             parts.append(f"Source: {source.cited}")
         if resources:
             parts.append(resources)
-        parts.append(bot.disclaimer)
-        return Reply(text="\n\n".join(parts), body=body, disclaimer=bot.disclaimer, kind=kind, intent=intent,
+        disclaimer = "" if escalation in URGENT else bot.disclaimer  # under help lines, it would only distract
+        if disclaimer:
+            parts.append(disclaimer)
+        return Reply(text="\n\n".join(parts), body=body, disclaimer=disclaimer, kind=kind, intent=intent,
                      escalation=escalation, confidence=round(max(0.0, min(1.0, confidence)), 4),
                      source=source.id if source else None, source_title=source.title if source else None,
-                     suggestions=suggestions, rule=rule, resources=resources, notice=notice)
+                     suggestions=suggestions, rule=rule, resources=resources, notice=notice, short=short)
 
 
 def _article(word: str) -> str:

@@ -1,0 +1,139 @@
+"""How a message is read in its conversation: short follow-ups, several questions at once, long stories.
+
+The matcher scores one text against the intents; this decides which text to score. "what about yoga" is
+read as "yoga" (and falls back, since the documents say nothing of yoga), "and for migraine?" and "why?" as
+the last question asked again with those words, "how long does it take?" with the medicine named earlier,
+a message with several questions as its first one (the others are offered), and a long story by its
+question sentence rather than as a whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .matcher import OUT_OF_SCOPE, Match
+from .normalize import Normalized
+
+PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one)\b")
+WHAT_ABOUT = re.compile(r"^(?:and |so |but )?(?:what|how) about\b\s*")
+ELLIPSIS = re.compile(r"^(?:and |but |also |so )?(?:for|in|with|during|on|if|after|before|and)\b\s*")
+WHY = re.compile(r"^(?:and |but |so )?(?:why|how come|why not|why is that|why so|but why|how so)\W*$")
+QUESTION = re.compile(r"^(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
+                      r"whos|tell me|explain|any|isnt|arent|dont|doesnt)\b")
+# Where one sentence of a message ends: for reading a story by its sentences, and several questions one by one.
+SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|,\s*(?:and\s+)?(?=(?:what|how|why|can|does|do|is|are|will|would|"
+                       r"should|which)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is)\b)", re.IGNORECASE)
+LONG = 25  # words: a message this long or longer is read sentence by sentence
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation so far says a short follow-up refers to."""
+
+    medicine: str | None = None
+    subject: str | None = None
+    question: str | None = None  # the question of the last answer
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The intents a message fits best, the other questions it asked, and how it was read (for /why)."""
+
+    ranked: list[Match]
+    also: tuple[str, ...] = ()
+    how: str = ""
+    parts: list[str] = field(default_factory=list)
+
+
+Rank = Callable[[str | Normalized], list[Match]]
+
+
+class Reader:
+    """Reads a message in its conversation, with a matcher's `rank`."""
+
+    def __init__(self, rank: Rank, *, threshold: float, bonus: float) -> None:
+        self.rank = rank
+        self.threshold = threshold
+        self.bonus = bonus
+
+    def read(self, text: str, norm: Normalized, context: Context) -> Reading:
+        lowered = " ".join(text.casefold().split())
+        words = lowered.split()
+        parts = [p.strip() for p in SENTENCES.split(text) if p and p.strip()]
+        if len(parts) > 1:
+            questions = [p for p in parts if p.rstrip().endswith("?") or QUESTION.match(p.casefold())]
+            asked = self._several(questions)
+            if asked is not None:
+                return asked
+            if len(words) >= LONG:
+                return self._story(text, norm, parts, questions)
+        return self._short(lowered, norm, context)
+
+    # -- one question ---------------------------------------------------------------------------------
+    def _short(self, lowered: str, norm: Normalized, context: Context) -> Reading:
+        plain = re.sub(r"[^\w\s']", " ", lowered).strip()
+        if WHY.match(plain) and context.question:
+            return Reading(self._boosted(f"why {context.question}"), how="a why about the last answer")
+        about = WHAT_ABOUT.match(plain)
+        if about:
+            rest = plain[about.end():]
+            if rest and not PRONOUNS.search(rest):  # "what about yoga" is about yoga, whatever came before
+                return Reading(self.rank(rest), how=f"what about: {rest!r} read on its own")
+        ranked = self.rank(norm)
+        if len(plain.split()) > 10:
+            return Reading(ranked)
+        best, how = ranked, ""
+        ellipsis = ELLIPSIS.match(plain)
+        if ellipsis and context.question and not about:  # "and for migraine?": the last question, for migraine
+            asked = self._boosted(f"{context.question} {plain[ellipsis.end():]}")
+            if _better(asked, best):
+                best, how = asked, "the last question asked again with these words"
+        if PRONOUNS.search(plain) or about:
+            for subject in dict.fromkeys(s for s in (context.medicine, context.subject) if s):
+                filled = PRONOUNS.sub(subject, plain, count=1)
+                if filled == plain and about:
+                    filled = WHAT_ABOUT.sub(f"{subject} ", plain, count=1)
+                asked = self._boosted(filled)
+                if _better(asked, best):
+                    best, how = asked, f"with {subject!r} for the word that points back"
+        return Reading(best, how=how)
+
+    def _boosted(self, text: str) -> list[Match]:
+        """A follow-up read with what it refers to, with the preference a follow-up gets."""
+        return [Match(m.intent, min(1.0, m.score + self.bonus), m.example) for m in self.rank(text)]
+
+    # -- several questions, or a long story -------------------------------------------------------------
+    def _several(self, questions: list[str]) -> Reading | None:
+        """Several questions in one message: the first one answered, the others offered."""
+        if len(questions) < 2:
+            return None
+        found: list[tuple[str, list[Match]]] = []
+        for question in questions:
+            ranked = self.rank(question)
+            if ranked and ranked[0].score >= self.threshold and ranked[0].intent != OUT_OF_SCOPE \
+                    and all(ranked[0].intent != f[1][0].intent for f in found):
+                found.append((question, ranked))
+        if len(found) < 2:
+            return None
+        first = found[0][1]
+        return Reading(first, also=tuple(r[0].intent for _, r in found[1:]),
+                       how=f"the first of {len(found)} questions", parts=[q for q, _ in found])
+
+    def _story(self, text: str, norm: Normalized, parts: list[str], questions: list[str]) -> Reading:
+        """A long message: its question sentence (or its best one) rather than every word of the story."""
+        whole = self.rank(norm)
+        best: list[Match] = []
+        chosen = ""
+        for part in questions or parts:
+            ranked = self.rank(part)
+            if _better(ranked, best):
+                best, chosen = ranked, part
+        if best and (not whole or best[0].score >= whole[0].score - self.bonus):
+            return Reading(best, how=f"the sentence {chosen[:60]!r} of a long message")
+        return Reading(whole, how="the whole of a long message")
+
+
+def _better(a: list[Match], b: list[Match]) -> bool:
+    return bool(a) and (not b or a[0].score > b[0].score)
