@@ -27,6 +27,7 @@ COMMANDS = {
     "serve": ("bot.kiosk.app", "serve", "kiosk web page and HTTP API (or --stdio JSON lines)"),
     "lint": ("bot.tools.lint", "run", "check the content: sources, reading level, no doses, follow-ups"),
     "bench": ("bot.tools.bench", "run", "latency, start-up, memory and scaling figures"),
+    "review": ("bot.tools.review", "run", "write the sign-off sheet: every answer beside its source's passages"),
 }
 
 EXAMPLES = """\
@@ -119,6 +120,7 @@ def command_parser(name: str) -> argparse.ArgumentParser:
     elif name == "eval":
         _content(parser)
         add("--safety", action="store_true", help="escalation recall and false-escalation rates")
+        add("--conversations", action="store_true", help="the blind patient conversations: share of turns right")
         add("--cases", type=Path, metavar="FILE", help="held-out file (default: the shipped held-out questions)")
     elif name == "test":
         add("paths", nargs="*", metavar="PATH",
@@ -145,6 +147,13 @@ def command_parser(name: str) -> argparse.ArgumentParser:
         add("--sources", metavar="DIR", type=Path, help="folder of source documents, to catch copied text")
         parser.description = ("Check the content: sources, reading level, no doses, no copied text, follow-ups that "
                               "get answers, confusable examples and review dates. Exits 1 on any error; warnings alone pass.")
+    elif name == "review":
+        _content(parser)
+        add("--sources", metavar="DIR", type=Path, help="folder of source documents, to quote the passages")
+        add("--out", type=Path, default=Path("review.html"), help="where to write the page (default review.html; - for "
+            "standard output)")
+        parser.description = ("Write the sign-off sheet: one printable HTML page with every question, its answer and "
+                              "the source passages it rests on, the medicine classes and every escalation reply.")
     elif name == "bench":
         add("--out", type=Path, default=Path("bench/results/latest.json"), help="where to write the JSON figures")
         add("--scales", default="1,10,100", help="content sizes as multiples of the examples")

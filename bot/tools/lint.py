@@ -10,18 +10,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from ..content import CONVERSATIONAL, Content, Intent, load_content
+from ..content import Content, Intent, load_content
 from ..content.yamlfile import LineDict, read
 from ..dialogue import Bot
 from ..errors import BotError, ConfigError
 from ..reply import Reply
+from .documents import COPY_RUN, Documents, passages, tokens
 
 if TYPE_CHECKING:
     from ..normalize import Normalizer
 
 MAX_GRADE = 8.0                 # Flesch-Kincaid grade
 MIN_WORDS, MAX_WORDS = 40, 120  # the long form
-COPY_RUN = 8                    # this many words in a row from a source document is copying
 STALE = dt.timedelta(days=365)  # a review older than 12 months
 COLLISION = 0.80                # an example that scores this high for another intent is a near duplicate
 FOLDS = 20                      # rounds of the leave-out test
@@ -47,7 +47,6 @@ _LEAD = (r"(?:^|\b(?:you should|you can|you could|you may want to|you might want
 _MEDICINE_WORDS = ("medicines?|medications?|meds|drugs?|pills?|tablets?|doses?|dosage|antidepressants?"
                    "|prescriptions?|treatment")
 _SENTENCES = re.compile(r"(?<=[.!?;:])\s+|\n+")
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 @dataclass(frozen=True, order=True)
@@ -61,11 +60,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.level}: {self.message}"
-
-
-def tokens(text: str) -> list[str]:
-    """Lowercase words with curly apostrophes straightened, for comparing texts word by word."""
-    return _TOKEN.findall(text.casefold().replace("\u2019", "'"))
 
 
 def display(path: str | Path) -> str:
@@ -131,34 +125,6 @@ def doses(text: str, names: Iterable[str] = ()) -> Iterator[tuple[str, str]]:
             yield said, f"advises changing a medicine: {said!r}; that is for the patient's own clinician"
 
 
-class Sources:
-    """Every run of COPY_RUN words in the source documents, to catch copied sentences."""
-
-    def __init__(self, folder: Path) -> None:
-        self.grams: dict[tuple[str, ...], str] = {}
-        for file in sorted(p for p in folder.rglob("*") if p.is_file()):
-            text = file.read_bytes().decode("utf-8", "replace")
-            title = next((line.strip() for line in text.splitlines() if line.strip()), file.name)
-            words = tokens(text)
-            for i in range(len(words) - COPY_RUN + 1):
-                self.grams.setdefault(tuple(words[i : i + COPY_RUN]), f"{title[:60]!r} ({file.name})")
-
-    def copied(self, text: str) -> Iterator[tuple[str, str]]:
-        """Each longest copied run in the text: (the words, the document)."""
-        words = tokens(text)
-        i = 0
-        while i <= len(words) - COPY_RUN:
-            doc = self.grams.get(tuple(words[i : i + COPY_RUN]))
-            if doc is None:
-                i += 1
-                continue
-            end = i + COPY_RUN
-            while end < len(words) and tuple(words[end - COPY_RUN + 1 : end + 1]) in self.grams:
-                end += 1
-            yield " ".join(words[i:end]), doc
-            i = end
-
-
 # -- the checks -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -174,10 +140,10 @@ class Text:
 
 def lint(content: Content, *, sources: Path | None = None, today: dt.date | None = None) -> list[Problem]:
     """Every problem in the content, errors and warnings, sorted by file and line."""
-    grade_of = _grader()
+    grade_of = grader()
     bot, files = Bot(content), Files()
     today = today or dt.date.today()
-    copies = Sources(sources) if sources is not None else None
+    copies = Documents(sources) if sources is not None else None
     names = sorted(content.aliases(), key=len, reverse=True)
     problems: list[Problem] = []
     for item in _texts(content, bot, files):
@@ -201,7 +167,7 @@ def lint(content: Content, *, sources: Path | None = None, today: dt.date | None
                                     f"{MAX_GRADE:g} or lower with shorter sentences and words"))
     for answer in content.answers.values():
         entry = files.entry(answer.path, "intent", answer.intent)
-        if answer.intent not in CONVERSATIONAL and answer.source not in content.sources:
+        if content.sourced(answer.intent) and answer.source not in content.sources:
             problems.append(Problem(display(answer.path), entry.lines.get("source", answer.line), "error",
                                     f"answer {answer.intent!r} has no valid source id ({answer.source!r})"))
         if answer.reviewed_on < today - STALE:
@@ -210,10 +176,36 @@ def lint(content: Content, *, sources: Path | None = None, today: dt.date | None
                                     f"{answer.reviewed_by}, over 12 months ago; have it reviewed again"))
     problems += _replies(content, bot, files)
     problems += confusables(content, bot, files)
+    problems += _passages(content, copies, files) if copies else []
     return sorted(set(problems))
 
 
-def _grader() -> Callable[[str], float]:
+def _passages(content: Content, documents: Documents, files: Files) -> list[Problem]:
+    """Each sourced answer names where its facts rest, and each of those words is found in the document."""
+    problems: list[Problem] = []
+    for answer in content.answers.values():
+        if not content.sourced(answer.intent) or answer.source not in content.sources:
+            continue
+        entry = files.entry(answer.path, "intent", answer.intent)
+        at, line = display(answer.path), entry.lines.get("passages", answer.line)
+        if not answer.passages:
+            problems.append(Problem(at, line, "warning", f"answer {answer.intent!r} names no passage of its source; "
+                                    "add `passages:` (a few words of the source where each fact rests)"))
+        for anchor, found in passages(content, documents, answer):
+            if len(tokens(anchor.partition(":")[2] or anchor)) >= COPY_RUN:
+                problems.append(Problem(at, files.find(answer.path, line, anchor), "error",
+                                        f"passage {anchor!r} of {answer.intent!r} is {COPY_RUN} words or more; a few "
+                                        "words to find the passage by are enough, and no more may be copied"))
+            if found is None:
+                source = content.sources[answer.source or ""]
+                where = f"in {source.file}" if source.file else "(its source has no `file:` in responses/sources.yaml)"
+                problems.append(Problem(at, files.find(answer.path, line, anchor), "warning",
+                                        f"passage {anchor!r} of {answer.intent!r} is not found {where}; copy a few words "
+                                        "of the source exactly, or name another source as 'id: words'"))
+    return problems
+
+
+def grader() -> Callable[[str], float]:
     """textstat's Flesch-Kincaid grade, checked to work here before the first real text."""
     # Imported here: it loads a pronouncing dictionary, slow, and only lint needs it.
     import textstat  # type: ignore[import-untyped]
@@ -232,7 +224,7 @@ def _texts(content: Content, bot: Bot, files: Files) -> list[Text]:
     for answer in content.answers.values():
         entry = files.entry(answer.path, "intent", answer.intent)
         # Conversational answers are about the bot itself; medication_info's line is checked as shown, below.
-        whole = answer.intent not in CONVERSATIONAL and answer.intent != "medication_info"
+        whole = content.sourced(answer.intent) and answer.intent != "medication_info"
         out.append(Text(answer.path, entry.lines.get("text", answer.line), f"answer {answer.intent!r}", answer.text,
                         frozenset({"words", "grade", "length"} if whole else {"words"})))
         if answer.short:
@@ -288,7 +280,7 @@ def _replies(content: Content, bot: Bot, files: Files) -> list[Problem]:
     for sid, line in zip(examples or (), getattr(examples, "lines", ()), strict=False):
         check(ui, line, "welcome example", str(sid), None, exact=True)
     safety = content.files["intents/safety.yaml"]
-    for rule in content.rules:
+    for rule in content.rules.rules:
         for sid in rule.suggest:
             check(safety, rule.line, f"suggestion of safety rule {rule.id!r}:", sid, None, exact=False)
     path = str(content.files["responses/safety.yaml"])
