@@ -35,11 +35,15 @@ def test_one_turn(shared_bot: Bot, case: dict) -> None:
         assert word.lower() in reply.text.lower(), word
 
 
-def test_every_reply_carries_the_disclaimer(shared_bot: Bot) -> None:
-    for text in ["what is cbt", "what's the weather", "i want to die", "can i stop my zoloft", ""]:
+def test_every_reply_carries_the_disclaimer_but_help_lines_stand_alone(shared_bot: Bot) -> None:
+    for text in ["what is cbt", "what's the weather", "can i stop my zoloft", ""]:
         reply = shared_bot.reply(text)
         assert reply.disclaimer and reply.text.endswith(reply.disclaimer)
         assert "not medical advice" in reply.disclaimer
+    for text in ["i want to die", "i took 30 of my pills"]:  # the help text is the whole message
+        reply = shared_bot.reply(text)
+        assert reply.escalation in ("crisis", "emergency") and not reply.disclaimer
+        assert shared_bot.disclaimer not in reply.text
 
 
 def test_answers_name_their_source_title(shared_bot: Bot) -> None:

@@ -40,10 +40,11 @@ def test_cache_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 def test_patient_text_never_reaches_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PSYCHOED_CACHE_DIR", str(tmp_path))
     bot = Bot(load_content())
-    bot.reply("zqxjv my secret words about my neighbour")
+    bot.reply("zqxjv my secret words about my ykwplor")  # made-up words: no content file has them
     Bot(load_content())
+    assert list(tmp_path.glob("*.marshal")), "the cache was written"
     for file in tmp_path.glob("*"):
-        assert b"zqxjv" not in file.read_bytes() and b"neighbour" not in file.read_bytes()
+        assert b"zqxjv" not in file.read_bytes() and b"ykwplor" not in file.read_bytes()
 
 
 def test_old_cache_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from bot import load_content
 from bot.cli import main as psychoed
-from bot.content import CONVERSATIONAL, default_path
+from bot.content import default_path
 from bot.content.yamlfile import read
 from bot.tools import lint
 from bot.tools.lint import Problem
@@ -76,7 +76,7 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Broken:
     sources = tmp_path_factory.mktemp("sources")
     (sources / "walking.txt").write_text(f"Walking and Pain\n\n{SOURCE_SENTENCE}\n", encoding="utf-8")
     content = load_content(root)
-    answers = [a for a in content.answers.values() if a.intent not in CONVERSATIONAL and a.intent != "medication_info"]
+    answers = [a for a in content.answers.values() if content.sourced(a.intent) and a.intent != "medication_info"]
     first, second, third = answers[0], answers[1], answers[2]
 
     def entry(answer_path: str, intent: str) -> dict:

@@ -24,6 +24,7 @@ def holders(marker: str) -> list[str]:
     The walk goes through untracked containers too (a dict of strings only is not tracked by the
     collector, and such a dict is exactly what a cache of messages would be).
     """
+    gc.unfreeze()  # Bot() freezes what exists when it is built (bot/dialogue.py); the walk must see that too
     gc.collect()
     own = {id(MARKER), *map(id, TURNS)}  # the test's own copies; the bot's would be other objects
     stack = gc.get_objects()

@@ -119,7 +119,7 @@ def test_clinician_reply_gives_no_part_of_a_dose(shared_bot: Bot, text: str) -> 
     assert reply.escalation == "clinician"
     assert not re.search(r"\d", reply.body), reply.body
     assert not re.search(r"\b(mg|milligrams?|doses? of)\b", reply.body, re.IGNORECASE), reply.body
-    assert "pharmacist" in reply.body and "clinician" in reply.body
+    assert "pharmacist" in reply.body and re.search(r"\b(prescriber|clinician)\b", reply.body), reply.body
 
 
 @pytest.mark.parametrize(("region", "present", "absent"), [
@@ -195,12 +195,12 @@ def _timed(check: Any, texts: list[str]) -> float:
 
 # -- the rules file ---------------------------------------------------------------------------------
 
-def test_every_rule_says_what_it_catches_and_no_crisis_rule_has_unless(shared_bot: Bot) -> None:
+def test_every_rule_says_what_it_catches(shared_bot: Bot) -> None:
+    # Crisis rules may have `unless` ("killing time"): a needless crisis reply refuses a patient too. The crisis
+    # suites above, each message in five variants, are what keeps those exceptions from hiding a real crisis.
     for rule in shared_bot.safety.rules:
         assert rule.comment.strip(), rule.id
         assert rule.id.startswith(f"{rule.cls}."), rule.id
-        if rule.cls == "crisis":
-            assert not rule.unless, rule.id
 
 
 @pytest.fixture()
@@ -220,8 +220,8 @@ def _edit_rules(root: Path, old: str, new: str) -> int:
 
 
 @pytest.mark.parametrize(("old", "new", "message", "offset"), [
-    ("  - id: crisis.gone\n    class: crisis\n", "  - id: crisis.gone\n    class: crisis\n    unless: [joking]\n",
-     "crisis rule cannot have 'unless'", 2),
+    ("  - id: crisis.gone\n    class: crisis\n", "  - id: crisis.gone\n    class: crisis\n    negated: maybe\n",
+     "'negated' must be one of", 2),
     ('    any: ["@gone"]', '    any: ["@goner"]', "unknown list '@goner'", 0),
     ('    any: ["@gone"]', "    any: [off]", "true/false", 0),
     ('    any: ["@gone"]', '    any: ["h*"]', "two or more letters", 0),
