@@ -2,95 +2,23 @@
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 
 import pexpect
-import pyte
 import pytest
+from screen import Screen, spawn
 
 from bot import Bot
 
-ROOT = Path(__file__).resolve().parent.parent
 ROWS, COLUMNS = 30, 100
-
-
-class Emulator(pyte.HistoryScreen):
-    """A terminal emulator that answers the program's queries (prompt_toolkit asks where the cursor is)."""
-
-    def __init__(self, child: pexpect.spawn) -> None:
-        super().__init__(COLUMNS, ROWS, history=5000)
-        self.child = child
-
-    def write_process_input(self, data: str) -> None:
-        self.child.send(data)
-
-
-class Screen:
-    """What a person would see: the program's output played into a terminal emulator (pyte), scrollback included."""
-
-    def __init__(self, child: pexpect.spawn) -> None:
-        self.child = child
-        self.raw = ""
-        self.screen = Emulator(child)
-        self.stream = pyte.Stream(self.screen)
-
-    @property
-    def lines(self) -> list[str]:
-        scrolled = ["".join(line[x].data for x in range(COLUMNS)).rstrip() for line in self.screen.history.top]
-        return scrolled + [line.rstrip() for line in self.screen.display]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-    def flat(self) -> str:
-        return " ".join(self.text.split())
-
-    def printed(self) -> str:
-        """Flat text above the prompt being edited: what the program printed, without the prompt and toolbar."""
-        lines = self.lines
-        prompts = [i for i, line in enumerate(lines) if line.startswith(">")]
-        return " ".join(" ".join(lines[:prompts[-1]] if prompts else lines).split())
-
-    def wait_until(self, seen: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
-        """Read output until seen() is true."""
-        deadline = time.monotonic() + timeout
-        while not seen():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"did not see {what}; the screen shows:\n{self.text[-3000:]}")
-            try:
-                data = self.child.read_nonblocking(65536, timeout=0.2)
-            except pexpect.TIMEOUT:
-                continue
-            self.raw += data
-            self.stream.feed(data)
-
-    def wait_for(self, *wanted: str, timeout: float = 30.0) -> None:
-        """Read output until every wanted text is on the screen or in its scrollback (whitespace-insensitive)."""
-        self.wait_until(lambda: all(" ".join(w.split()) in self.flat() for w in wanted), repr(wanted), timeout)
-
-
-def spawn(*args: str, **env: str) -> Screen:
-    environment = {**os.environ, "TERM": "xterm-256color", **env}
-    environment.pop("PROMPT_TOOLKIT_NO_CPR", None)
-    if "NO_COLOR" not in env:
-        environment.pop("NO_COLOR", None)
-    child = pexpect.spawn(sys.executable, ["-m", "bot", *args], cwd=str(ROOT), env=environment, encoding="utf-8",
-                          codec_errors="replace", dimensions=(ROWS, COLUMNS), timeout=30)
-    return Screen(child)
 
 
 @pytest.fixture
 def chat() -> Iterator[Screen]:
-    screen = spawn()
+    screen = spawn(columns=COLUMNS, rows=ROWS)
     yield screen
-    if screen.child.isalive():
-        screen.child.terminate(force=True)
+    screen.close()
 
 
 def test_a_conversation_in_a_real_terminal(chat: Screen) -> None:
@@ -139,7 +67,7 @@ def test_colour_by_default_and_none_with_no_color(chat: Screen) -> None:
     chat.child.sendcontrol("d")
     chat.child.expect(pexpect.EOF)
 
-    plain = spawn("--no-color", NO_COLOR="1")
+    plain = spawn("--no-color", columns=COLUMNS, rows=ROWS, NO_COLOR="1")
     plain.wait_for("Type /help")
     plain.child.send("I want to kill myself\r")
     plain.wait_for("CRISIS SUPPORT")

@@ -8,6 +8,7 @@ printed above the prompt as soon as the bot is ready; a line sent before that wa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import textwrap
 import threading
 from collections.abc import Callable, Iterator
@@ -188,13 +189,25 @@ class Terminal:
             app.create_background_task(self._welcome_when_loaded(app))
 
     async def _welcome_when_loaded(self, app: Application[Any]) -> None:
-        try:
-            chat = await asyncio.wrap_future(self.loading)
-        except Exception as error:  # noqa: BLE001 -- ends the prompt; run() reports it as the chat's error
+        # Not asyncio.wrap_future: when a line is sent before the bot is ready, the prompt ends and cancels
+        # this task, and a wrapped future would pass that cancellation on to the loading itself. An event set
+        # from the loading thread is all this task waits on, so cancelling it leaves the loading alone.
+        loop = asyncio.get_running_loop()
+        loaded = asyncio.Event()
+
+        def done(_: Future[Chat]) -> None:
+            with contextlib.suppress(RuntimeError):  # that prompt has ended and its loop is closed: nothing to wake
+                loop.call_soon_threadsafe(loaded.set)
+
+        self.loading.add_done_callback(done)
+        await loaded.wait()
+        error = self.loading.exception()
+        if error is not None:  # ends the prompt; run() reports it as the chat's error
             if not app.is_done:
                 app.erase_when_done = True  # leave no half-drawn prompt above the error line
                 app.exit(exception=error)
             return
+        chat = self.loading.result()
         await run_in_terminal(lambda: self._welcome(chat))
         app.invalidate()
 
