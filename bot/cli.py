@@ -60,6 +60,8 @@ def _terminal(parser: argparse.ArgumentParser) -> None:
     _content(parser)
     _region(parser)
     parser.add_argument("--no-color", dest="no_color", action="store_true", help="no colour (also when NO_COLOR is set)")
+    parser.add_argument("--brief", action="store_true",
+                        help='answers as one line first; "more" shows the full text (default: the full text)')
 
 
 def _seconds(value: str) -> float:

@@ -17,6 +17,7 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from bot import Bot, Reply
+from bot.menu import topics
 from bot.terminal.chat import Chat
 from bot.terminal.prompt import Terminal
 from bot.terminal.render import PLAIN, Painter
@@ -36,12 +37,12 @@ def cbt(bot: Bot) -> str:
 
 
 def run(bot: Bot, keys: str, *, paint: Painter = PLAIN, session: Callable[[Chat], Any] | None = None,
-        early: bool = False) -> tuple[int, str, Terminal]:
+        early: bool = False, brief: bool = False) -> tuple[int, str, Terminal]:
     """Type keys once the welcome is shown (or at once, if early), then Ctrl-D; the exit code and the output."""
     out = io.StringIO()
 
     def build() -> Chat:
-        chat = Chat(bot, paint=paint)
+        chat = Chat(bot, paint=paint, brief=brief)
         if session is not None:
             chat.session = session(chat)
         return chat
@@ -71,7 +72,8 @@ def test_welcome_says_what_the_bot_is_and_shows_examples_then_goodbye_on_ctrl_d(
     assert "/help" in out
     assert out.rstrip().endswith("Goodbye. Take care.")
     toolbar = "".join(fragment[1] for fragment in terminal._toolbar())
-    assert bot.crisis_line in toolbar and flat(bot.disclaimer) in flat(toolbar)
+    assert bot.crisis_line in toolbar
+    assert flat(bot.disclaimer) not in flat(toolbar), "the disclaimer is on screen once: in the welcome and answers"
 
 
 def test_answer_has_source_and_disclaimer_and_a_numbered_suggestion_can_be_followed(bot: Bot) -> None:
@@ -145,14 +147,36 @@ def test_help_lists_every_command(bot: Bot) -> None:
         assert command in out
 
 
-def test_topics_are_grouped_and_their_numbers_ask_the_question(bot: Bot) -> None:
-    questions = [q for qs in bot.topics.values() for q in qs]
-    n = len(questions)
-    _, out, _ = run(bot, f"/topics\r{n}\r")
-    for topic in bot.topics:
-        assert f"\n{topic}\n" in out
-    assert f"{n}) {questions[-1]}" in flat(out)
-    assert f"-> {questions[-1]}" in out
+def test_topics_lists_topic_names_then_a_number_shows_that_topics_questions(bot: Bot) -> None:
+    listed = topics(bot)
+    names = list(listed)
+    last = names[-1]
+    _, out, _ = run(bot, f"/topics\r{len(names)}\r{len(listed[last])}\r")
+    for n, name in enumerate(names, 1):
+        assert f"{n}) {name} ({len(listed[name])} question" in out
+    assert f"{last} (type a number to ask):" in out
+    for n, question in enumerate(listed[last], 1):
+        assert f"{n}) {question}" in out
+    assert f"-> {listed[last][-1]}" in out                       # the number then asks that question
+    assert flat(bot.reply(listed[last][-1]).body) in flat(out)
+
+
+def test_topics_lists_questions_not_small_talk_and_the_bot_itself_last(bot: Bot) -> None:
+    listed = topics(bot)
+    questions = [q for qs in listed.values() for q in qs]
+    for small_talk in ("Hello", "Goodbye", "Thank you"):
+        assert small_talk not in questions
+    assert all(q.endswith("?") for q in questions)
+    about = {i.topic for i in bot.content.intents if i.kind == "social"}
+    assert list(listed)[-len(about):] == sorted(about, key=list(listed).index), "topics about the bot come last"
+    assert set(listed) == {i.topic for i in bot.content.intents}
+
+
+def test_a_number_out_of_range_after_topics_keeps_the_topics(bot: Bot) -> None:
+    names = list(topics(bot))
+    _, out, _ = run(bot, f"/topics\r{len(names) + 5}\r1\r")
+    assert f"There is no question {len(names) + 5} here. Type a number from 1 to {len(names)}" in out
+    assert f"{names[0]} (type a number to ask):" in out            # "1" still meant the first topic
 
 
 def test_sources_lists_the_documents_by_title(bot: Bot) -> None:
@@ -199,6 +223,20 @@ def test_unknown_command_gets_a_hint(bot: Bot) -> None:
     _, out, _ = run(bot, "/topic\r/frobnicate\r")
     assert "Unknown command /topic. Did you mean /topics?" in out
     assert "Unknown command /frobnicate." in out and "/help" in out
+
+
+def test_a_command_with_words_after_it_says_so_and_never_suggests_itself(bot: Bot) -> None:
+    code, out, _ = run(bot, "/quit is this a command?\r/why not\r")
+    assert code == 0 and "Goodbye" in out.split("/why not")[-1]     # the chat went on until Ctrl-D
+    assert "/quit takes nothing after it. Type /quit on its own" in out
+    assert "/why takes nothing after it" in out
+    assert "Did you mean /quit" not in out
+
+
+@pytest.mark.parametrize("typed", ["/ help", "/  help", "/", "/HELP"])
+def test_a_space_after_the_slash_or_the_slash_alone_is_help(bot: Bot, typed: str) -> None:
+    _, out, _ = run(bot, f"{typed}\r")
+    assert "Commands" in out and "Unknown command" not in out and "Did you mean /?" not in out
 
 
 def test_ctrl_c_clears_the_line_instead_of_sending_it(bot: Bot) -> None:
@@ -272,3 +310,41 @@ def test_completion_offers_commands_and_questions(bot: Bot) -> None:
     assert texts("/to") == ["/topics"]
     assert cbt(bot) in texts("cbt")
     assert next(iter(bot.topics)) in texts(next(iter(bot.topics))[:4])
+
+
+def test_the_full_answer_by_default_and_the_short_one_first_with_brief(bot: Bot) -> None:
+    answer = bot.reply(cbt(bot))
+    assert answer.short and answer.short != answer.body
+    _, full, _ = run(bot, f"{cbt(bot)}\r")
+    assert flat(answer.body) in flat(full) and 'Type "more"' not in full
+    _, brief, _ = run(bot, f"{cbt(bot)}\rmore\rmore\r", brief=True)
+    shown_first = flat(brief.split('Type "more" for the full answer.')[0].split(f"> {cbt(bot)}")[-1])
+    assert flat(answer.short) in shown_first and flat(answer.body) not in shown_first
+    assert f"Source: {answer.source_title}" in brief and flat(bot.disclaimer) in flat(brief)
+    after = flat(brief.split('Type "more" for the full answer.')[1])
+    assert flat(answer.body) in after                              # "more" shows the full text
+    assert "There is nothing more to show" in after                # once: a second "more" has nothing left
+
+
+def test_brief_shows_crisis_and_clinician_replies_whole(bot: Bot) -> None:
+    _, out, _ = run(bot, "I want to kill myself\r", brief=True)
+    crisis = bot.reply("I want to kill myself")
+    assert flat(crisis.body) in flat(out) and 'Type "more"' not in out
+
+
+def test_the_disclaimer_follows_answers_but_not_crisis_or_emergency_replies(bot: Bot) -> None:
+    for message in ("I want to kill myself", "I took 30 of my pills"):
+        reply = bot.reply(message)
+        assert reply.escalation in ("crisis", "emergency") and not reply.disclaimer
+        _, out, _ = run(bot, f"{message}\r")
+        after = flat(out.split("Type /help for commands")[-1])
+        assert flat(reply.body) in after and flat(bot.disclaimer) not in after, message
+    _, out, _ = run(bot, f"{cbt(bot)}\r")
+    assert flat(bot.disclaimer) in flat(out.split("Type /help for commands")[-1])
+
+
+@pytest.mark.xfail(strict=True, reason="the reply after an emergency is the dialogue's (bot/dialogue.py, responses/), "
+                                       "which the safety work owns (issue 12 item 3); remove this mark when it lands")
+def test_thanks_after_an_overdose_reply_is_not_glad_it_helped(bot: Bot) -> None:
+    _, out, _ = run(bot, "I took 30 of my pills\rthanks\r")
+    assert "glad if that helped" not in out.split("I took 30 of my pills")[-1]

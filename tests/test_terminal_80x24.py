@@ -8,6 +8,7 @@ import pytest
 from screen import Screen, spawn
 
 from bot import Bot
+from bot.menu import topics
 
 COLUMNS, ROWS = 80, 24
 
@@ -51,3 +52,73 @@ def test_two_lines_pasted_at_launch_are_both_answered(bot: Bot) -> None:
     finally:
         screen.close()
     assert "unexpected error" not in screen.text
+
+
+def started() -> Screen:
+    """The chat at 80x24 with its welcome on screen."""
+    screen = spawn(columns=COLUMNS, rows=ROWS)
+    screen.wait_for("Type /help for commands")
+    screen.settle()
+    return screen
+
+
+def rows_below_the_prompt(screen: Screen) -> list[str]:
+    display = screen.display
+    prompt = max(i for i, line in enumerate(display) if line.startswith(">"))
+    return display[prompt + 1:]
+
+
+def test_no_blank_rows_under_the_prompt_and_a_one_line_bar_without_the_disclaimer(bot: Bot) -> None:
+    screen = started()
+    try:
+        below = rows_below_the_prompt(screen)
+        assert len(below) == 1, f"only the one-line bar under the prompt: {below}"
+        assert bot.crisis_line in below[0]
+        disclaimer = " ".join(bot.disclaimer.split())
+        assert " ".join(" ".join(screen.display).split()).count(disclaimer) == 1, "the disclaimer is on screen once"
+    finally:
+        screen.close()
+
+
+def test_the_top_of_every_answer_stays_on_screen(bot: Bot) -> None:
+    """The question, and so the whole answer under it, fits above the prompt: nothing scrolls off the top."""
+    longest = ["what is cymbalta", *bot.examples, bot.content.intent("other_psychiatric_medicines").question]
+    shadow = bot.session()   # the same conversation, to know each reply
+    screen = started()
+    try:
+        for question in longest:
+            screen.child.send(question + "\r")
+            screen.wait_until(lambda q=question: screen.display[-2].startswith("> ") and f"> {q}" in screen.text,
+                              f"the reply to {question!r}")
+            screen.settle()
+            display = screen.display
+            assert f"> {question}" in display, f"the top of the answer to {question!r} scrolled off:\n" + \
+                "\n".join(display)
+            reply = shadow.send(question)
+            assert " ".join(reply.body.split()[:6]) in " ".join(" ".join(display).split())
+            this_turn = " ".join(display[display.index(f"> {question}"):])
+            assert this_turn.count("not medical advice") == 1, "one disclaimer: the answer's own, not the bar's too"
+        assert leave(screen) == 0
+    finally:
+        screen.close()
+
+
+def test_topics_and_a_topics_questions_each_fit_one_screen(bot: Bot) -> None:
+    listed = topics(bot)
+    biggest = max(listed, key=lambda t: len(listed[t]))
+    screen = started()
+    try:
+        screen.child.send("/topics\r")
+        screen.wait_for("Topics I can answer questions about")
+        screen.settle()
+        shown = "\n".join(screen.display)
+        assert "Topics I can answer questions about" in shown
+        assert all(name in shown for name in listed)
+        screen.child.send(f"{list(listed).index(biggest) + 1}\r")
+        screen.wait_for(f"{biggest} (type a number to ask):")
+        screen.settle()
+        shown = "\n".join(screen.display)
+        assert f"{biggest} (type a number to ask):" in shown
+        assert all(question in " ".join(shown.split()) for question in listed[biggest])
+    finally:
+        screen.close()

@@ -23,14 +23,15 @@ MAX_LINE = 64 * 1024  # bytes read of one input line; the bot reads far fewer an
 IMPORTED = time.perf_counter()  # fallback start for --startup-time where the kernel cannot say
 
 
-def chat(*, content: str | None = None, region: str | None = None, no_color: bool = False, plain: bool = False,
-         json: bool = False, session: bool = True, startup_time: bool = False) -> int:
+def chat(*, content: str | None = None, region: str | None = None, no_color: bool = False, brief: bool = False,
+         plain: bool = False, json: bool = False, session: bool = True, startup_time: bool = False) -> int:
     """The chat: interactive when stdin and stdout are a terminal, plain otherwise."""
-    build = _builder(content, region, _painter(no_color), session)
+    build = _builder(content, region, _painter(no_color), session, brief)
     if startup_time:
         return _startup_time(build, no_color, as_json=json)
     if plain or json or not (sys.stdin.isatty() and sys.stdout.isatty()):
-        return _plain(_load(content, region), sys.stdin.buffer, sys.stdout, as_json=json, keep_session=session)
+        return _plain(_load(content, region), sys.stdin.buffer, sys.stdout, as_json=json, keep_session=session,
+                      brief=brief)
     paint = _painter(no_color)
     # Something on screen at once, before prompt_toolkit is imported; the welcome follows when the bot is ready.
     _emit(sys.stdout, paint("title", TITLE) + "\n")
@@ -39,7 +40,7 @@ def chat(*, content: str | None = None, region: str | None = None, no_color: boo
 
 
 def ask(*, question: Sequence[str], content: str | None = None, region: str | None = None, no_color: bool = False,
-        json: bool = False) -> int:
+        brief: bool = False, json: bool = False) -> int:
     """`psychoed ask "question"`: one answer, then exit."""
     bot = _load(content, region)
     reply = bot.reply(" ".join(question))
@@ -50,22 +51,26 @@ def ask(*, question: Sequence[str], content: str | None = None, region: str | No
         tty = sys.stdout.isatty()
         paint = _painter(no_color) if tty else PLAIN
         width = fit(shutil.get_terminal_size().columns) if tty else None
-        _emit(sys.stdout, "\n".join(reply_lines(reply, width, paint, {s.id: s for s in bot.sources})))
+        # One answer and the program ends: no "type a number" (there is no next line to type it on).
+        lines = reply_lines(reply, width, paint, {s.id: s for s in bot.sources}, brief=brief, numbers=False,
+                            more="For the full answer, ask again without --brief.")
+        _emit(sys.stdout, "\n".join(lines))
     return 0
 
 
 # -- modes -------------------------------------------------------------------------------------------
-def _builder(content: str | None, region: str | None, paint: Painter, keep_session: bool) -> Callable[[], Chat]:
-    return lambda: Chat(_load(content, region), paint=paint, keep_session=keep_session)
+def _builder(content: str | None, region: str | None, paint: Painter, keep_session: bool,
+             brief: bool = False) -> Callable[[], Chat]:
+    return lambda: Chat(_load(content, region), paint=paint, keep_session=keep_session, brief=brief)
 
 
 def _json(data: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=True)
 
 
-def _plain(bot: Bot, stdin: IO[bytes], out: TextIO, *, as_json: bool, keep_session: bool) -> int:
+def _plain(bot: Bot, stdin: IO[bytes], out: TextIO, *, as_json: bool, keep_session: bool, brief: bool = False) -> int:
     """One reply per input line, no prompt and no styling; JSON lines with --json."""
-    chat = Chat(bot, keep_session=keep_session, interactive=False)
+    chat = Chat(bot, keep_session=keep_session, interactive=False, brief=brief)
     session = bot.session()
     for line in _lines(stdin):
         if as_json:

@@ -82,7 +82,7 @@ class Questions(Completer):
     def _candidates(chat: Chat) -> Iterator[tuple[str, str]]:
         for question in chat.choices:
             yield question, chat.choices_are
-        for topic, questions in chat.bot.topics.items():
+        for topic, questions in chat.topics.items():
             yield topic, "topic"
             for question in questions:
                 yield question, topic
@@ -124,7 +124,7 @@ class Terminal:
             PROMPT, history=InMemoryHistory(), auto_suggest=AutoSuggestFromHistory(),
             completer=Questions(self), complete_while_typing=True, key_bindings=bindings,
             bottom_toolbar=self._toolbar, placeholder=self._placeholder, style=STYLE,
-            include_default_pygments_style=False, reserve_space_for_menu=6,
+            include_default_pygments_style=False, reserve_space_for_menu=0,
             color_depth=None if self.colour else ColorDepth.DEPTH_1_BIT,
             input=self.input, output=self.output)
         session.default_buffer.on_text_changed += self._forget_hint
@@ -143,23 +143,22 @@ class Terminal:
         return [("class:placeholder", text)]
 
     def _toolbar(self) -> StyleAndTextTuples:
-        """Always on screen: the crisis line and the disclaimer, wrapped to the current width."""
+        """Always on screen, on one line where it fits: the crisis line ("HELP NOW" after a crisis) and a hint.
+
+        The disclaimer is not here: it is printed under every answer, and twice would crowd a small terminal.
+        """
         width = max(10, self.columns())
         if self.chat is None:
             return [("class:bottom-toolbar.hint", " Loading the answers...")]
         bot, crisis_mode = self.chat.bot, self.chat.crisis
         crisis = f" HELP NOW: {bot.crisis_line}" if crisis_mode else f" {bot.crisis_line}"
         style = "class:bottom-toolbar.alert" if crisis_mode else "class:bottom-toolbar.crisis"
-        right = f"{self.hint or '/help for commands, Ctrl-D to leave'} "
-        out: StyleAndTextTuples = []
-        if len(crisis) + len(right) + 2 <= width:
-            out += [(style, crisis), ("", " " * (width - len(crisis) - len(right))),
-                    ("class:bottom-toolbar.hint", right)]
-        else:
-            lines = textwrap.wrap(crisis, width - 1, subsequent_indent=" ") + ([f" {self.hint}"] if self.hint else [])
-            out += [(style, "\n".join(lines))]
-        out += [("", "".join(f"\n {line}" for line in textwrap.wrap(bot.disclaimer, width - 2)))]
-        return out
+        for right in [f"{self.hint} "] if self.hint else ["/help for commands, Ctrl-D to leave ", "/help "]:
+            if len(crisis) + len(right) + 2 <= width:
+                return [(style, crisis), ("", " " * (width - len(crisis) - len(right))),
+                        ("class:bottom-toolbar.hint", right)]
+        lines = textwrap.wrap(crisis, width - 1, subsequent_indent=" ") + ([f" {self.hint}"] if self.hint else [])
+        return [(style, "\n".join(lines))]
 
     # -- loading the bot behind the prompt -----------------------------------------------------------------
     def _start_loading(self) -> None:

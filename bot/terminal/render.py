@@ -107,14 +107,26 @@ def _style_item(line: str, paint: Painter, style: str) -> str:
 def numbered(questions: Sequence[str], width: int | None, paint: Painter, start: int = 1) -> list[str]:
     """Questions as a numbered list ("  1) ..."), wrapped with a hanging indent."""
     out: list[str] = []
+    digits = len(str(start + len(questions) - 1))
     for n, question in enumerate(questions, start):
-        out += block(f"{n}) {sanitize(question)}", width, paint, indent="  ")
+        # Numbers right-aligned, so that " 9)" and "10)" line their questions up.
+        out += block(f"{n}) {sanitize(question)}", width, paint, indent="  " + " " * (digits - len(str(n))))
     return out
 
 
+MORE_WORDS = frozenset({"more", "tell me more", "/more", "more please", "tell me more please"})
+MORE_HINT = 'Type "more" for the full answer.'
+
+
 def reply_lines(reply: Reply, width: int | None, paint: Painter = PLAIN,
-                sources: Mapping[str, Source] | None = None) -> list[str]:
-    """A reply as the terminal shows it: notice, label, body, source, resources, follow-ups, disclaimer."""
+                sources: Mapping[str, Source] | None = None, *, brief: bool = False, numbers: bool = True,
+                more: str = MORE_HINT) -> list[str]:
+    """A reply as the terminal shows it: notice, label, body (or with `brief`, the one-line answer first),
+    source, resources, follow-ups and the disclaimer (which crisis and emergency replies do not carry).
+
+    `numbers` says whether a number typed next can pick a follow-up (not after `psychoed ask`); `more` is how
+    to see the full text of an answer shown short.
+    """
     out: list[str] = []
     if reply.notice:
         out += block(reply.notice, width, paint, "notice") + [""]
@@ -122,19 +134,34 @@ def reply_lines(reply: Reply, width: int | None, paint: Painter = PLAIN,
     if label:
         out.append(paint(reply.escalation or "", f" {label} ") if paint.styles else f"[{label}]")
     urgent = reply.escalation in URGENT
-    out += block(reply.body, width, paint, "strong" if urgent else "")
+    short = brief and shortened(reply)
+    out += block(reply.short if short and reply.short else reply.body, width, paint, "strong" if urgent else "")
+    if short:
+        out += block(more, width, paint, "hint")
     if reply.source_title:
         source = (sources or {}).get(reply.source or "")
         out += [""] + block(f"Source: {source.cited if source else reply.source_title}", width, paint, "muted")
     if reply.resources:
         out += [""] + block(reply.resources, width, paint, "resources")
     if reply.suggestions and reply.kind != "clarify":
-        out += ["", paint("heading", "You could also ask (type a number):")]
+        heading = "You could also ask (type a number):" if numbers else "You could also ask:"
+        out += ["", paint("heading", heading)]
         out += numbered(reply.suggestions, width, paint)
-    elif reply.kind == "clarify":
+    elif reply.kind == "clarify" and numbers:
         out += [""] + block("Type a number to choose, or ask in other words.", width, paint, "hint")
-    out += [""] + block(reply.disclaimer, width, paint, "muted")
+    if reply.disclaimer:
+        out += [""] + block(reply.disclaimer, width, paint, "muted")
     return out
+
+
+def shortened(reply: Reply) -> bool:
+    """Whether --brief shows this reply's one-line answer in place of its full text."""
+    return bool(reply.short) and reply.kind == "answer" and reply.short != reply.body
+
+
+def more_lines(reply: Reply, width: int | None, paint: Painter = PLAIN) -> list[str]:
+    """The full text of an answer that was shown short."""
+    return block(reply.body, width, paint)
 
 
 TITLE = "Psychoeducation chat"
@@ -153,13 +180,19 @@ def welcome_lines(welcome: str, disclaimer: str, examples: Sequence[str], width:
 
 
 def topic_lines(topics: Mapping[str, Sequence[str]], width: int | None, paint: Painter = PLAIN) -> list[str]:
-    """Every question the bot answers, grouped by topic and numbered straight through."""
-    out = [paint("heading", "Everything I can answer, by topic (type a number to ask):")]
-    n = 1
-    for topic, questions in topics.items():
-        out += ["", paint("title", sanitize(topic))]
-        out += numbered(questions, width, paint, start=n)
-        n += len(questions)
+    """The topics, numbered: a number then lists that topic's questions (a whole list would not fit a screen)."""
+    out = [paint("heading", "Topics I can answer questions about (type a number to see its questions):")]
+    for n, (topic, questions) in enumerate(topics.items(), 1):
+        count = f"{len(questions)} question{'s' if len(questions) != 1 else ''}"
+        out += block(f"{n}) {sanitize(topic)} ({count})", width, paint, indent="  ")
+    return out
+
+
+def topic_questions_lines(topic: str, questions: Sequence[str], width: int | None, paint: Painter = PLAIN) -> list[str]:
+    """One topic's questions, numbered."""
+    out = [paint("heading", f"{sanitize(topic)} (type a number to ask):")]
+    out += numbered(questions, width, paint)
+    out += [""] + block("Type /topics for the list of topics.", width, paint, "hint")
     return out
 
 
@@ -188,7 +221,7 @@ def why_lines(reply: Reply | None, width: int | None, paint: Painter = PLAIN) ->
 
 COMMAND_HELP = (
     ("/help", "this list"),
-    ("/topics", "everything I can answer, by topic"),
+    ("/topics", "the topics I know about, and their questions"),
     ("/sources", "the documents my answers come from"),
     ("/why", "what answered the last question, and its score (for reviewers)"),
     ("/reset", "forget this conversation and start over"),
@@ -196,13 +229,15 @@ COMMAND_HELP = (
 )
 
 
-def help_lines(width: int | None, paint: Painter = PLAIN, *, interactive: bool = True) -> list[str]:
+def help_lines(width: int | None, paint: Painter = PLAIN, *, interactive: bool = True, brief: bool = False) -> list[str]:
     """The commands, and how to use numbers and the keyboard."""
     out = [paint("heading", "Commands")]
     out += [f"  {paint('number', name.ljust(9))} {text}" for name, text in COMMAND_HELP]
     out += ["", paint("heading", "Tips")]
     tips = ["Type a number to ask one of the numbered questions.",
             "Ask in your own words: short questions work best."]
+    if brief:
+        tips += ['Answers come as one line first: type "more" for the full answer.']
     if interactive:
         tips += ["Tab shows matching questions; the right arrow accepts the grey suggestion.",
                  "Ctrl-C clears the line. Ctrl-D leaves."]
