@@ -53,7 +53,7 @@ def _content(parser: argparse.ArgumentParser) -> None:
 
 
 def _region(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--region", help="whose crisis lines to show: us (default) or uk")
+    parser.add_argument("--region", type=str.lower, help="whose crisis lines to show: us (default) or uk")
 
 
 def _terminal(parser: argparse.ArgumentParser) -> None:
@@ -169,14 +169,72 @@ def command_parser(name: str) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """`psychoed`: the chat, or a subcommand; returns the exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
-    name = args[0] if args and args[0] in COMMANDS else None
+    name, args = split(args)
+    if name is None:
+        stray = _stray(args)
+        if stray is not None:
+            print(_not_a_command(stray, args), file=sys.stderr)
+            return 2
     parser = command_parser(name) if name else chat_parser()
     try:
-        options = vars(parser.parse_args(args[1:] if name else args))
+        options = vars(parser.parse_args(args))
     except SystemExit as stop:  # --help, --version, or a usage error argparse has already explained
         return stop.code if isinstance(stop.code, int) else 2
     module, function, _ = COMMANDS[name] if name else ("bot.terminal.modes", "chat", "")
     return guard(lambda: int(getattr(importlib.import_module(module), function)(**options)))
+
+
+def _valued(parser: argparse.ArgumentParser) -> set[str]:
+    """The option strings of a parser that take a value (--content DIR), so that value is not read as a command."""
+    return {o for a in parser._actions for o in a.option_strings if a.nargs != 0}
+
+
+def split(args: list[str]) -> tuple[str | None, list[str]]:
+    """The subcommand, wherever the global options put it, and the arguments for its parser.
+
+    `psychoed --region uk ask hi` is `psychoed ask --region uk hi`: options given before the command go to it.
+    """
+    valued = _valued(chat_parser())
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            break
+        if token.startswith("-"):
+            i += 2 if token in valued else 1   # "--content DIR" skips DIR; "--content=DIR" is one token
+            continue
+        if token in COMMANDS:
+            return token, args[:i] + args[i + 1:]
+        break
+    return None, args
+
+
+def _stray(args: list[str]) -> str | None:
+    """The first word the chat's options do not account for: the chat takes no words, only options."""
+    valued = _valued(chat_parser())
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            return args[i + 1] if i + 1 < len(args) else None
+        if not token.startswith("-") or token == "-":
+            return token
+        i += 2 if token in valued else 1
+    return None
+
+
+def _not_a_command(word: str, args: list[str]) -> str:
+    """One message for `psychoed foo`: it is not a command, what the commands are, and what may have been meant."""
+    from .content import did_you_mean
+
+    message = f"psychoed: {word!r} is not a command; the commands are {', '.join(COMMANDS)} (psychoed --help)."
+    close = did_you_mean(word.casefold(), list(COMMANDS)) if len(word) > 2 else None
+    words = [a for a in args if not a.startswith("-")]
+    if close:
+        message += f" Did you mean {close!r}?"
+    elif len(words) > 1 or word.endswith("?"):  # a question typed straight after the command name
+        message += f' To ask one question: psychoed ask "{" ".join(words)}"'
+    return message
 
 
 def guard(run: Callable[[], Any], prog: str = "psychoed") -> int:
