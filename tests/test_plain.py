@@ -187,3 +187,14 @@ def test_output_closed_early_is_quiet() -> None:
     out, err = proc.communicate(("What is CBT?\n" * 200).encode(), timeout=120)
     assert len(out) == 10
     assert b"Traceback" not in err
+
+
+def test_a_number_out_of_range_keeps_the_list_in_plain_and_json_modes(bot: Bot) -> None:
+    first = bot.reply(cbt(bot))
+    n = len(first.suggestions)
+    plain = psychoed(stdin=f"{cbt(bot)}\n{n + 4}\n1\n")
+    assert f"There is no question {n + 4} here. Type a number from 1 to {n}" in plain.stdout
+    assert flat(bot.reply(first.suggestions[0]).body) in flat(plain.stdout.split(f"no question {n + 4}")[1])
+    replies = json_lines(psychoed("--json", stdin=f"{cbt(bot)}\n{n + 4}\n1\n").stdout)
+    assert replies[1]["kind"] == "clarify" and replies[1]["suggestions"] == list(first.suggestions)
+    assert replies[2]["body"] == bot.reply(first.suggestions[0]).body

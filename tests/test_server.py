@@ -33,6 +33,11 @@ REPLY_KEYS = {f.name for f in fields(Reply)}
 WEB = Path(__file__).resolve().parent.parent / "bot" / "web"
 
 
+def paragraphs(text: str) -> str:
+    """What the API sends for wrapped content: paragraphs apart by blank lines, no line breaks inside them."""
+    return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
+
+
 class Clock:
     """A clock the test moves by hand."""
 
@@ -91,7 +96,7 @@ def test_page_and_assets_need_no_network_and_no_inline_code(client: TestClient) 
 def test_healthz_info_and_openapi(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     data = client.get("/api/info").json()
-    assert data["welcome"] == BOT.welcome and data["disclaimer"] == BOT.disclaimer
+    assert data["welcome"] == paragraphs(BOT.welcome) and data["disclaimer"] == paragraphs(BOT.disclaimer)
     assert data["crisis_line"] == BOT.crisis_line and data["examples"] == list(BOT.examples)
     assert data["idle_timeout"] == 120 and data["max_chars"] == 1000
     spec = client.get("/openapi.json").json()
@@ -99,7 +104,7 @@ def test_healthz_info_and_openapi(client: TestClient) -> None:
     assert set(spec["paths"]) == {"/healthz", "/api/info", "/api/sessions", "/api/sessions/{id}/messages",
                                   "/api/sessions/{id}/touch", "/api/sessions/{id}"}
     statuses = set(spec["paths"]["/api/sessions/{id}/messages"]["post"]["responses"])
-    assert statuses == {"200", "400", "404", "413", "422"}
+    assert statuses == {"200", "400", "403", "404", "413", "415", "422"}
     assert set(spec["components"]["schemas"]["Reply"]["properties"]) == REPLY_KEYS
 
 
@@ -233,7 +238,8 @@ def test_text_at_the_limit_is_answered(client: TestClient) -> None:
 def test_body_over_16_kb_is_413(client: TestClient) -> None:
     sid = start(client)
     big = b'{"text": "' + b"a" * (16 * 1024) + b'"}'
-    assert client.post(f"/api/sessions/{sid}/messages", content=big).status_code == 413
+    json_type = {"content-type": "application/json"}
+    assert client.post(f"/api/sessions/{sid}/messages", content=big, headers=json_type).status_code == 413
 
     def chunks() -> Iterator[bytes]:  # no Content-Length: the limit must hold while reading too
         yield b'{"text": "'
@@ -241,7 +247,7 @@ def test_body_over_16_kb_is_413(client: TestClient) -> None:
             yield b"a" * 1024
         yield b'"}'
 
-    r = client.post(f"/api/sessions/{sid}/messages", content=chunks())
+    r = client.post(f"/api/sessions/{sid}/messages", content=chunks(), headers=json_type)
     assert r.status_code == 413 and "16 KB" in r.json()["error"]
 
 
@@ -273,7 +279,7 @@ def test_security_headers_on_every_kind_of_response(client: TestClient) -> None:
     sid = start(client)
     responses = [client.get("/"), client.get("/static/app.js"), client.get("/api/info"), client.get("/nowhere"),
                  client.post(f"/api/sessions/{sid}/messages", json={"text": CBT}),
-                 client.post(f"/api/sessions/{sid}/messages", content=b"{"),
+                 client.post(f"/api/sessions/{sid}/messages", content=b"{", headers={"content-type": "application/json"}),
                  client.delete(f"/api/sessions/{sid}")]
     for r in responses:
         csp = r.headers["content-security-policy"]
@@ -304,6 +310,69 @@ def test_other_hosts_and_sites_are_refused() -> None:
         r = c.post("/api/sessions", headers={"sec-fetch-site": "cross-site"})
         assert r.status_code == 403 and r.headers["cache-control"] == "no-store"
         assert c.post("/api/sessions", headers={"sec-fetch-site": "same-origin"}).status_code == 201
+
+
+@pytest.mark.parametrize("method, path", [("POST", "/api/sessions"), ("POST", "/api/sessions/{sid}/messages"),
+                                          ("POST", "/api/sessions/{sid}/touch"), ("DELETE", "/api/sessions/{sid}")])
+@pytest.mark.parametrize("origin", ["https://evil.example", "http://testserver.evil.example", "null",
+                                    "http://127.0.0.1:8080", "https://testserver:444"])
+def test_writes_from_another_origin_are_403(client: TestClient, method: str, path: str, origin: str) -> None:
+    sid = start(client)
+    r = client.request(method, path.format(sid=sid), headers={"origin": origin}, json={"text": CBT})
+    assert r.status_code == 403 and "other sites" in r.json()["error"]
+    assert client.post(f"/api/sessions/{sid}/messages", json={"text": CBT}).status_code == 200, "still there"
+
+
+@pytest.mark.parametrize("origin", [None, "http://testserver", "HTTP://TESTSERVER", "https://testserver",
+                                    "http://testserver:80"])
+def test_writes_from_the_kiosk_own_page_or_without_origin_are_allowed(client: TestClient, origin: str | None) -> None:
+    headers = {"origin": origin} if origin else {}
+    r = client.post("/api/sessions", headers=headers)
+    assert r.status_code == 201
+    sid = r.json()["id"]
+    assert client.post(f"/api/sessions/{sid}/messages", json={"text": CBT}, headers=headers).status_code == 200
+    assert client.delete(f"/api/sessions/{sid}", headers=headers).status_code == 204
+
+
+def test_reads_from_another_origin_are_not_refused(client: TestClient) -> None:
+    assert client.get("/api/info", headers={"origin": "https://evil.example"}).status_code == 200
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data",
+                                          "application/jsonp", "text/json"])
+def test_a_message_body_must_be_sent_as_json(client: TestClient, content_type: str | None) -> None:
+    headers = {"content-type": content_type} if content_type else {}
+    r = client.post(f"/api/sessions/{start(client)}/messages", content=b'{"text": "what is cbt"}', headers=headers)
+    assert r.status_code == 415 and "application/json" in r.json()["error"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "application/json; charset=utf-8",
+                                          "Application/JSON;charset=UTF-8"])
+def test_json_with_or_without_a_charset_is_accepted(client: TestClient, content_type: str) -> None:
+    r = client.post(f"/api/sessions/{start(client)}/messages", content=b'{"text": "what is cbt"}',
+                    headers={"content-type": content_type})
+    assert r.status_code == 200 and r.json()["intent"] == "therapy_cbt"
+
+
+def test_a_body_that_is_not_utf8_says_so(client: TestClient) -> None:
+    r = client.post(f"/api/sessions/{start(client)}/messages", content=b'{"text": "caf\xe9"}',
+                    headers={"content-type": "application/json"})
+    assert r.status_code == 400 and "UTF-8" in r.json()["error"] and "not valid JSON" not in r.json()["error"]
+
+
+def test_info_welcome_is_paragraphs_without_the_terminal_line_breaks(client: TestClient) -> None:
+    data = client.get("/api/info").json()
+    assert "\n" in BOT.welcome, "the content wraps its welcome for the terminal"
+    for paragraph in data["welcome"].split("\n\n"):
+        assert paragraph and "\n" not in paragraph
+    assert " ".join(data["welcome"].split()) == " ".join(BOT.welcome.split())
+
+
+def test_info_lists_the_topics_to_browse(client: TestClient) -> None:
+    from bot.menu import topics
+    data = client.get("/api/info").json()
+    assert data["topics"] == [{"topic": t, "questions": list(q)} for t, q in topics(BOT).items()]
+    assert "Hello" not in [q for t in data["topics"] for q in t["questions"]]
 
 
 def test_logs_hold_no_patient_text_queries_or_session_ids(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
@@ -338,6 +407,20 @@ def test_serve_rejects_bad_options_clearly(argv: list[str], message: str, capsys
     assert message in err and "Traceback" not in err
 
 
+def test_a_busy_port_is_one_line_that_says_pass_port() -> None:
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "bot", "serve", "--port", str(port)], capture_output=True,
+                              text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"port {port} is in use" in lines[0] and "--port" in lines[0], done.stderr
+    assert "ERROR" not in done.stderr and "Traceback" not in done.stderr
+
+
 def test_serve_command_runs_on_loopback_and_logs_nothing_private() -> None:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(port)],
@@ -356,3 +439,13 @@ def test_serve_command_runs_on_loopback_and_logs_nothing_private() -> None:
         out, err = proc.communicate(timeout=20)
     assert "127.0.0.1" in err and "Zebedee" not in out + err and sid not in out + err
     assert "/api/sessions/{id}/messages 200" in err and "Traceback" not in err
+
+
+def test_a_number_out_of_range_gets_the_sessions_one_reply_and_keeps_the_list(client: TestClient) -> None:
+    sid = start(client)
+    first = say(client, sid, CBT)
+    n = len(first["suggestions"])
+    wrong = say(client, sid, str(n + 4))
+    assert wrong["kind"] == "clarify" and f"There is no question {n + 4} here" in wrong["body"]
+    assert wrong["suggestions"] == first["suggestions"], "the list is kept, not replaced"
+    assert say(client, sid, "1")["intent"] == INTENT_OF[first["suggestions"][0]]

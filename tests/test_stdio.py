@@ -67,6 +67,7 @@ def test_bad_lines_get_an_error_and_the_process_keeps_going() -> None:
     assert all(set(e) == {"error", "session"} and e["error"] for e in errors)
     assert [e["session"] for e in errors] == [None, None, None, None, None, "a", "a", "a", "a", None]
     assert "1000" in errors[7]["error"] and "16 KB" in errors[9]["error"]
+    assert "UTF-8" in errors[1]["error"] and "JSON object" not in errors[1]["error"]
     assert last["intent"] == "therapy_cbt"
     assert "Traceback" not in err
 
@@ -104,3 +105,11 @@ def test_stdio_does_not_load_the_web_server() -> None:
              " print(sorted(m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_a_number_out_of_range_gets_the_sessions_one_reply_and_keeps_the_list() -> None:
+    out, _ = converse(msg("a", CBT), msg("a", "7"), msg("a", "1"))
+    first, wrong, picked = out
+    assert wrong["kind"] == "clarify" and "There is no question 7 here" in wrong["body"]
+    assert wrong["suggestions"] == first["suggestions"]
+    assert picked["intent"] == INTENT_OF[first["suggestions"][0]]

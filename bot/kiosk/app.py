@@ -6,9 +6,11 @@ Starlette and uvicorn are imported inside functions, so `--stdio` and the termin
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import re
+import socket
 import sys
 import threading
 import time
@@ -73,7 +75,11 @@ def render_page(bot: Bot) -> bytes:
 
 
 async def read_json(request: Request) -> Any:
-    """The request body as JSON, at most MAX_BODY bytes."""
+    """The request body as JSON (Content-Type application/json, UTF-8), at most MAX_BODY bytes."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/json":
+        raise ApiError(415, 'send the message as JSON, with the header Content-Type: application/json; '
+                            'for example {"text": "your question"}')
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY:
         raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KB")
@@ -83,7 +89,11 @@ async def read_json(request: Request) -> Any:
         if len(body) > MAX_BODY:
             raise ApiError(413, f"the request body is over {MAX_BODY // 1024} KB")
     try:
-        return json.loads(body)
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "the body is not valid UTF-8; send JSON encoded as UTF-8") from None
+    try:
+        return json.loads(text)
     except (ValueError, RecursionError):
         raise ApiError(400, 'the body is not valid JSON; send {"text": "your question"}') from None
 
@@ -231,9 +241,37 @@ def serve(*, host: str = "127.0.0.1", port: int = 8080, content: str | None = No
         app = create_app(bot, max_sessions=max_sessions, frame_ancestors=frame_ancestors, allowed_hosts=allowed)
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    sock = listen(host, port)  # before uvicorn, so a busy port is one clear line rather than its log and exit 3
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if name not in LOOPBACK:
         print(f"psychoed serve: listening on {host}: other machines on the network can reach this kiosk",
               file=sys.stderr)
-    uvicorn.Server(uvicorn_config(app, host, port)).run()
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"psychoed serve: the kiosk is at http://{shown}:{bound}/ (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    uvicorn.Server(uvicorn_config(app, host, port)).run(sockets=[sock])
     return 0
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port, or a ConfigError that says what to do (a busy port: pass --port)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+    except socket.gaierror as exc:
+        raise ConfigError(f"cannot listen on {host!r}: {exc.strerror}; pass --host with this machine's address") \
+            from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: restart at once after a stop
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} is in use (another psychoed serve, or another program); "
+                              f"pass --port with a free one, e.g. --port {port + 1 if port < 65535 else 8080}") from None
+        if exc.errno == errno.EACCES:
+            raise ConfigError(f"no permission to listen on port {port}; pass --port 1024 or above") from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock

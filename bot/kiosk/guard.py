@@ -37,6 +37,21 @@ def security_headers(frame_ancestors: Sequence[str] = ()) -> list[tuple[bytes, b
     return [(k.encode(), v.encode()) for k, v in headers.items()]
 
 
+def same_origin(origin: bytes, host: str) -> bool:
+    """Whether an Origin header names the site this request was sent to (its Host header, port included).
+
+    "null" (a sandboxed frame, a file: page) is never the same origin. The scheme is not compared, so a kiosk
+    behind a TLS proxy (https outside, http here) still recognises its own page.
+    """
+    text = origin.decode("latin-1").strip().lower()
+    scheme, sep, rest = text.partition("://")
+    if not sep or scheme not in ("http", "https") or not host:
+        return False
+    netloc = rest.split("/", 1)[0]
+    default = {"http": ":80", "https": ":443"}[scheme]
+    return netloc.removesuffix(default) == host.removesuffix(default)
+
+
 class Guard:
     """ASGI middleware: security headers, a host check, and an access log with no bodies, queries or ids."""
 
@@ -80,10 +95,14 @@ class Guard:
         # A page elsewhere that rebinds its DNS name to 127.0.0.1 would otherwise count as same-origin.
         if self.allowed_hosts is not None and name not in self.allowed_hosts:
             return 400, "unknown Host header; open the kiosk at its local address"
-        # Other sites must not be able to start or end sessions (and so evict a patient's session).
-        site = headers.get(b"sec-fetch-site", b"").decode("latin-1")
-        if scope["method"] in ("POST", "DELETE") and site in ("cross-site", "same-site"):
-            return 403, "requests from other sites are refused"
+        # Other sites must not be able to start or end sessions (and so evict a patient's session), nor send
+        # messages. Browsers say where a request comes from in Sec-Fetch-Site and, for every cross-origin write,
+        # in Origin: a request without either did not come from a page on another site.
+        if scope["method"] in ("POST", "DELETE", "PUT", "PATCH"):
+            site = headers.get(b"sec-fetch-site", b"").decode("latin-1")
+            origin = headers.get(b"origin")
+            if site in ("cross-site", "same-site") or (origin is not None and not same_origin(origin, host)):
+                return 403, "requests from other sites are refused"
         return None
 
     def _log_path(self, path: str) -> str:

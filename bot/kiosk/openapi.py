@@ -41,6 +41,8 @@ def openapi(bot: Bot) -> dict[str, Any]:
             "rule": NULLABLE_STRING,
             "resources": {"type": ["string", "null"], "description": "crisis resources kept visible after a crisis"},
             "notice": NULLABLE_STRING,
+            "short": {"type": ["string", "null"],
+                      "description": "for answers, the answer in one line, to show first (with the full text on request)"},
         },
         "required": ["text", "body", "disclaimer", "kind", "suggestions"],
     }
@@ -54,7 +56,8 @@ def openapi(bot: Bot) -> dict[str, Any]:
             "/api/info": {"get": {"summary": "Welcome text, examples, disclaimer, crisis line and limits",
                                   "responses": {"200": _json("Info", "what to show before the first question")}}},
             "/api/sessions": {"post": {"summary": "Start a session for one patient",
-                                       "responses": {"201": _json("Created", "the new session")}}},
+                                       "responses": {"201": _json("Created", "the new session"),
+                                                     "403": _error("sent from a page on another site")}}},
             "/api/sessions/{id}/messages": {"post": {
                 "summary": "Send one message and get the reply",
                 "parameters": session_id,
@@ -62,21 +65,25 @@ def openapi(bot: Bot) -> dict[str, Any]:
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}},
                 "responses": {
                     "200": _json("Reply", "the bot's reply"),
-                    "400": _error("the body is not valid JSON"),
+                    "400": _error("the body is not valid JSON, or not UTF-8"),
+                    "403": _error("sent from a page on another site"),
                     "404": _error("no such session, or it expired"),
                     "413": _error("the body is over 16 KB"),
+                    "415": _error("the body is not sent as application/json"),
                     "422": _error("text missing, not a string, or too long"),
                 },
             }},
             "/api/sessions/{id}/touch": {"post": {
                 "summary": "The patient is still there (a tap or scroll): keep the session without a message",
                 "parameters": session_id,
-                "responses": {"204": {"description": "kept"}, "404": _error("no such session, or it expired")},
+                "responses": {"204": {"description": "kept"}, "403": _error("sent from a page on another site"),
+                              "404": _error("no such session, or it expired")},
             }},
             "/api/sessions/{id}": {"delete": {
                 "summary": "End a session now (Start over)",
                 "parameters": session_id,
-                "responses": {"204": {"description": "ended"}, "404": _error("no such session, or it expired")},
+                "responses": {"204": {"description": "ended"}, "403": _error("sent from a page on another site"),
+                              "404": _error("no such session, or it expired")},
             }},
         },
         "components": {"schemas": {
@@ -86,7 +93,12 @@ def openapi(bot: Bot) -> dict[str, Any]:
             "Created": {"type": "object", "required": ["id", "idle_timeout"],
                         "properties": {"id": {"type": "string"}, "idle_timeout": {"type": "number"}}},
             "Info": {"type": "object", "properties": {
-                "welcome": {"type": "string"}, "examples": {"type": "array", "items": {"type": "string"}},
+                "welcome": {"type": "string", "description": "paragraphs separated by blank lines"},
+                "examples": {"type": "array", "items": {"type": "string"}},
+                "topics": {"type": "array", "description": "what a patient can browse: each topic and its questions",
+                           "items": {"type": "object", "required": ["topic", "questions"], "properties": {
+                               "topic": {"type": "string"},
+                               "questions": {"type": "array", "items": {"type": "string"}}}}},
                 "disclaimer": {"type": "string"}, "crisis_line": {"type": "string"}, "region": {"type": "string"},
                 "idle_timeout": {"type": "number"}, "max_chars": {"type": "integer"}, "version": {"type": "string"}}},
             "Health": {"type": "object", "properties": {"status": {"const": "ok"}}},

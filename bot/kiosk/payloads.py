@@ -6,14 +6,22 @@ from typing import Any
 
 from .. import __version__
 from ..dialogue import Bot
+from ..menu import topics
+
+
+def paragraphs(text: str) -> str:
+    """Text as paragraphs: single line breaks (where the content's author wrapped a line) become spaces,
+    blank lines stay, so a page or a screen wraps the text to its own width."""
+    return "\n\n".join(" ".join(p.split()) for p in text.split("\n\n") if p.strip())
 
 
 def info(bot: Bot) -> dict[str, Any]:
     """What a front end shows before the first question, and the limits it should respect."""
     return {
-        "welcome": bot.welcome,
+        "welcome": paragraphs(bot.welcome),
+        "topics": [{"topic": name, "questions": list(questions)} for name, questions in topics(bot).items()],
         "examples": list(bot.examples),
-        "disclaimer": bot.disclaimer,
+        "disclaimer": paragraphs(bot.disclaimer),
         "crisis_line": bot.crisis_line,
         "region": bot.region,
         "idle_timeout": bot.idle_timeout,

@@ -27,8 +27,12 @@ MAX_ID = 200
 def handle(store: SessionStore, line: bytes) -> dict[str, Any]:
     """The one object to write back for one input line."""
     try:
-        request = json.loads(line)
-    except (ValueError, RecursionError):  # bad JSON and bad UTF-8 are both ValueErrors
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"error": "the line is not valid UTF-8; send JSON encoded as UTF-8", "session": None}
+    try:
+        request = json.loads(text)
+    except (ValueError, RecursionError):
         return {"error": 'not a JSON object; send {"session": "...", "text": "..."} on one line', "session": None}
     if not isinstance(request, dict):
         return {"error": 'each line must be a JSON object like {"session": "...", "text": "..."}', "session": None}
