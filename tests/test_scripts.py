@@ -82,25 +82,27 @@ def test_the_documented_example_loads(tmp_path: Path) -> None:
 
 
 def test_a_bare_number_is_the_message_typed(tmp_path: Path) -> None:
-    script = load_script(write(tmp_path, "test_n.yaml", "name: n\nturns:\n  - user: 2\n  - users: [1, first]\n"))
+    script = load_script(write(tmp_path, "test_n.yaml", "name: n\nturns:\n  - user: 2\n    expect: {kind: fallback}\n"
+                                                        "  - users: [1, first]\n    expect: {kind: answer}\n"))
     assert script.turns[0].users == ("2",) and script.turns[1].users == ("1", "first")
 
 
 MALFORMED = [
     ("name: x\nturns:\n  - user: hi\n    expect: {intnet: greeting}\n", 4, "did you mean 'intent'"),
-    ("name: x\nturns:\n  - user: yes\n", 3, "put it in quotes"),
+    ("name: x\nturns:\n  - user: yes\n    expect: {kind: answer}\n", 3, "put it in quotes"),
+    ("name: x\nturns:\n  - user: hi\n    expect: {kind: answer}\n  - user: hi again\n", 5, "the turn has no 'expect'"),
     ("name: x\nturns:\n  - user: hi\n    users: [a]\n", 3, "exactly one of 'user', 'users' or 'reset'"),
     ("name: x\nturns:\n  - user: hi\n    expect: {kind: anwser}\n", 4, "'kind' must be one of"),
     ("name: x\nturns:\n  - user: hi\n    expect: {matches: '([a'}\n", 4, "not a valid regular expression"),
     ("name: x\nturns:\n  - reset: true\n    expect: {kind: answer}\n", 4, "reset turn"),
     ("name: x\nturns:\n  - user: hi\n    expect: {confidence_at_least: 2}\n", 4, "from 0 to 1"),
-    ("name: x\nturns:\n  - user: hi\n    expect: {disclaimer: false}\n", 4, "can only be true"),
+    ("name: x\nturns:\n  - user: hi\n    expect: {disclaimer: maybe}\n", 4, "must be true (shown) or false"),
     ("name: x\nturns:\n  - user: hi\n    expect: {}\n", 4, "'expect' is empty"),
     ("name: x\nturns:\n  - user: hi\n  expect: {kind: answer\n", 4, "not valid YAML"),
     ("turns:\n  - user: hi\n", 1, "no 'name'"),
     ("name: x\nturns:\n  - hi\n", 3, "a turn must be a mapping"),
     ("name: x\nturns:\n  - reset: true\n", 2, "sends no message"),
-    ("name: x\nsettings: {regoin: uk}\nturns:\n  - user: hi\n", 2, "did you mean 'region'"),
+    ("name: x\nsettings: {regoin: uk}\nturns:\n  - user: hi\n    expect: {kind: answer}\n", 2, "did you mean 'region'"),
 ]
 
 
@@ -117,7 +119,7 @@ def test_a_malformed_script_names_file_and_line(tmp_path: Path, text: str, line:
 @pytest.mark.parametrize(("text", "line", "problem"), [
     ("name: x\nturns:\n  - user: hi\n    expect: {intent: greting}\n", 4, "did you mean 'greeting'"),
     ("name: x\nturns:\n  - user: hi\n    expect: {source: webmd}\n", 4, "unknown source 'webmd'"),
-    ("name: x\nsettings:\n  region: fr\nturns:\n  - user: hi\n", 3, "unknown region 'fr'"),
+    ("name: x\nsettings:\n  region: fr\nturns:\n  - user: hi\n    expect: {kind: answer}\n", 3, "unknown region 'fr'"),
 ])
 def test_ids_are_checked_against_the_content(tmp_path: Path, runner: Runner, text: str, line: int, problem: str) -> None:
     script = load_script(write(tmp_path, "test_ids.yaml", text))
@@ -142,6 +144,7 @@ def test_variants_each_replay_the_turns_before_them(tmp_path: Path, runner: Runn
         name: variants
         turns:
           - user: what is zoloft
+            expect: {kind: answer}
           - users: [is it an ssri, what group is it in, is it an snri]
             expect: {intent: medication_info, contains: [sertraline], not_contains: [SSRI]}
         """))
@@ -173,10 +176,11 @@ def test_a_failing_turn_does_not_hide_later_ones(tmp_path: Path, runner: Runner)
           - user: What is CBT?
             expect: {kind: fallback}
           - user: Hello
+            expect: {kind: answer}
           - user: What is talk therapy?
             expect: {escalation: crisis}
         """))
-    assert [(f.number, f.line) for f in runner.run(script).failures] == [(1, 3), (3, 6)]
+    assert [(f.number, f.line) for f in runner.run(script).failures] == [(1, 3), (3, 7)]
 
 
 def test_a_wrong_script_fails_with_a_located_message(tmp_path: Path) -> None:
@@ -201,13 +205,67 @@ def test_passing_scripts_exit_zero(tmp_path: Path) -> None:
     assert done.stdout.rstrip().splitlines()[-1] == "1 passed, 0 failed"
 
 
-def test_a_malformed_script_exits_2_with_file_and_line(tmp_path: Path) -> None:
+def test_a_malformed_script_is_reported_and_the_rest_still_run(tmp_path: Path) -> None:
     write(tmp_path, "test_ok.yaml", PASSING)
     bad = write(tmp_path, "test_bad.yaml", "name: x\nturns:\n  - user: hi\n    expect: {intnet: greeting}\n")
+    write(tmp_path, "test_wrong.yaml", WRONG)
     done = psychoed(tmp_path)
     assert done.returncode == 2
-    assert f"{bad}:4: unknown key 'intnet'" in done.stderr
-    assert "passed" not in done.stdout  # nothing runs until every script is well formed
+    out = done.stdout
+    assert f"malformed script (not run): {bad}:4: unknown key 'intnet'" in out
+    assert "'deliberately wrong', turn 2" in out                  # the scripts after it ran
+    lines = out.rstrip().splitlines()
+    assert lines[-1] == "1 passed, 2 failed" and "1 malformed script counted as failed" in lines[-2]
+    assert sorted(lines[1]) == [".", "E", "F"]                     # the progress line: passed, malformed, failed
+
+
+def test_a_failing_number_shows_the_question_it_stood_for(tmp_path: Path) -> None:
+    from bot import Bot
+    bot = Bot()
+    first = bot.reply("What is CBT?")
+    path = write(tmp_path, "test_number.yaml", """\
+        name: numbers
+        turns:
+          - user: What is CBT?
+            expect: {intent: therapy_cbt}
+          - user: 1
+            expect: {intent: greeting}
+          - user: What is CBT?
+            expect: {intent: therapy_cbt}
+          - user: 9
+            expect: {intent: therapy_cbt}
+        """)
+    out = psychoed(path).stdout
+    assert f"  user:     1  (question 1: {first.suggestions[0]})" in out
+    assert f"  user:     9  (no question 9 in the list of {len(first.suggestions)})" in out
+
+
+def test_a_number_out_of_range_gets_the_sessions_one_reply(tmp_path: Path, runner: Runner) -> None:
+    script = load_script(write(tmp_path, "test_range.yaml", """\
+        name: out of range
+        turns:
+          - user: What is CBT?
+            expect: {intent: therapy_cbt}
+          - user: 7
+            expect: {kind: clarify, contains: "There is no question 7 here", suggestions_include: [therapy_for_pain]}
+          - user: 1
+            expect: {intent: therapy_for_pain}
+        """))
+    result = runner.run(script)
+    assert result.passed, "\n".join(map(str, result.failures))
+
+
+def test_disclaimer_false_checks_that_crisis_replies_carry_none(tmp_path: Path, runner: Runner) -> None:
+    script = load_script(write(tmp_path, "test_d.yaml", """\
+        name: disclaimers
+        turns:
+          - user: I want to kill myself
+            expect: {escalation: crisis, disclaimer: false}
+          - user: What is CBT?
+            expect: {intent: therapy_cbt, disclaimer: false}
+        """))
+    failures = runner.run(script).failures
+    assert [(f.number, f.problems) for f in failures] == [(2, ("no disclaimer in the reply (it is there)",))]
 
 
 def test_missing_path_and_bad_content_exit_2(tmp_path: Path) -> None:

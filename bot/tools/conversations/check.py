@@ -15,33 +15,36 @@ from .run import Result, Runner
 
 def run(*, paths: Sequence[str] = (), content: str | None = None, junit: Path | None = None,
         coverage: bool = False, require_full: bool = False) -> int:
-    """0 when every script passed (and coverage is full if required), 1 when one failed, 2 when one is malformed."""
+    """0 when every script passed (and coverage is full if required), 1 when one failed, 2 when one is malformed
+    (the others still run, so one broken file does not hide how the rest went)."""
     try:
         found = find_scripts(paths or [DEFAULT_FOLDER])
     except ScriptError as exc:
         if paths:
             raise
         raise ConfigError(f"{exc}; run from the project folder or name the scripts") from None
+    if not found:
+        print("psychoed test: no test_*.yaml scripts found", file=sys.stderr)
+        return 2
     runner = Runner(load_content(content) if content else None)
-    errors: list[str] = []
+    malformed: list[str] = []
     scripts: list[Script] = []
     for path in found:
         try:
             script = load_script(path)
             runner.validate(script)
             scripts.append(script)
-        except ScriptError as exc:
-            errors.append(str(exc))
-    if errors or not scripts:
-        print("\n".join(f"malformed script: {e}" for e in errors) or "psychoed test: no test_*.yaml scripts found",
-              file=sys.stderr)
-        return 2
-    print(f"running {len(scripts)} conversation script{'s' if len(scripts) != 1 else ''}")
+        except ScriptError as exc:  # reported, and the other scripts still run
+            malformed.append(str(exc))
+    total = len(found)
+    print(f"running {total} conversation script{'s' if total != 1 else ''}")
     results: list[Result] = []
     for script in scripts:
         results.append(runner.run(script))
         print("." if results[-1].passed else "F", end="", flush=True)
-    print()
+    print("E" * len(malformed))
+    for problem in malformed:
+        print(f"\nmalformed script (not run): {problem}")
     for failure in (f for r in results for f in r.failures):
         print(f"\n{failure}")
     if junit:
@@ -56,5 +59,11 @@ def run(*, paths: Sequence[str] = (), content: str | None = None, junit: Path | 
         print()
         print(reached.text())
     failed = sum(not r.passed for r in results)
-    print(f"\n{len(results) - failed} passed, {failed} failed")
+    print()
+    if malformed:
+        print(f"{len(malformed)} malformed script{'s' if len(malformed) != 1 else ''} counted as failed "
+              "(file and line above)")
+    print(f"{len(results) - failed} passed, {failed + len(malformed)} failed")
+    if malformed:
+        return 2
     return 1 if failed or (require_full and not complete) else 0

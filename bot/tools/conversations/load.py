@@ -109,9 +109,10 @@ def _value(key: str, value: Any, path: Path, line: int) -> Any:
             raise ScriptError(f"'matches' is not a valid regular expression: {exc}", path=path, line=line) from None
         return value
     if key == "disclaimer":
-        if value is True:
-            return True
-        raise ScriptError("'disclaimer' can only be true: every reply must carry it", path=path, line=line)
+        if isinstance(value, bool):
+            return value
+        raise ScriptError("'disclaimer' must be true (shown) or false (not shown: crisis and emergency replies)",
+                          path=path, line=line)
     if key == "confidence_at_least":
         if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
             return float(value)
@@ -139,13 +140,17 @@ def _turn(entry: Any, path: Path, line: int) -> Turn:
         if not isinstance(raw, LineList) or not raw:
             raise ScriptError("'users' must be a non-empty list of messages", path=path, line=entry.lines["users"])
         pairs = list(zip(raw, raw.lines, strict=False))
-    checks: tuple[Check, ...] = ()
-    if "expect" in entry:
-        expect = _mapping(entry["expect"], path, entry.lines["expect"], EXPECT_KEYS, "'expect'")
-        if not expect:
-            raise ScriptError("'expect' is empty; name at least one expectation", path=path, line=entry.lines["expect"])
-        checks = tuple(Check(k, _value(k, v, path, expect.lines[k]), expect.lines[k]) for k, v in expect.items())
-    return Turn(entry.line, tuple(_message(v, path, ln) for v, ln in pairs), tuple(ln for _, ln in pairs), checks)
+    messages = tuple(_message(v, path, ln) for v, ln in pairs)
+    if "expect" not in entry:
+        # A turn that checks nothing would pass whatever the bot said; even one that only sets the scene can say
+        # what kind of reply it expects.
+        raise ScriptError("the turn has no 'expect'; say what the reply must show (at least, for example, "
+                          "expect: {kind: answer})", path=path, line=entry.line)
+    expect = _mapping(entry["expect"], path, entry.lines["expect"], EXPECT_KEYS, "'expect'")
+    if not expect:
+        raise ScriptError("'expect' is empty; name at least one expectation", path=path, line=entry.lines["expect"])
+    checks = tuple(Check(k, _value(k, v, path, expect.lines[k]), expect.lines[k]) for k, v in expect.items())
+    return Turn(entry.line, messages, tuple(ln for _, ln in pairs), checks)
 
 
 def load_script(path: str | Path) -> Script:

@@ -30,6 +30,7 @@ class Failure:
     problems: tuple[str, ...]
     reply: Reply
     variant: str = ""                    # "variant 2 of 3" when the turn lists several `users`
+    meant: str = ""                      # for a number typed, what it stood for: "question 2: What is CBT?"
 
     @property
     def location(self) -> str:
@@ -40,7 +41,7 @@ class Failure:
         first = next((ln for ln in r.text.splitlines() if ln.strip()), "")
         first = first if len(first) <= 120 else first[:117] + "..."  # enough to recognise the reply
         lines = [f"{self.location}: {self.script.name!r}, turn {self.number}" + (f", {self.variant}" if self.variant else ""),
-                 f"  user:     {self.user}",
+                 f"  user:     {self.user}" + (f"  ({self.meant})" if self.meant else ""),
                  f"  expected: {self.problems[0]}",
                  *(f"            {p}" for p in self.problems[1:]),
                  f"  got:      kind {r.kind}, intent {r.intent or 'none'}, escalation {r.escalation or 'none'}",
@@ -89,13 +90,24 @@ def problems(checks: Sequence[Check], reply: Reply, bot: Bot) -> list[str]:
             wanted = [bot.question(w) if w in bot.content.answers else w for w in want]
             missing = [w for w in wanted if not any(s.casefold() == w.casefold() for s in reply.suggestions)]
             out.extend(f"suggestion {w!r} (got: {'; '.join(reply.suggestions) or 'none'})" for w in missing)
-        elif key == "disclaimer" and not (reply.disclaimer and reply.disclaimer in reply.text):
+        elif key == "disclaimer" and want and not (reply.disclaimer and reply.disclaimer in reply.text):
             out.append("the disclaimer in the reply")
+        elif key == "disclaimer" and not want and (reply.disclaimer or bot.disclaimer in reply.text):
+            out.append("no disclaimer in the reply (it is there)")
         elif key == "confidence_at_least" and reply.confidence < want:
             out.append(f"confidence at least {want:.2f} (got {reply.confidence:.2f})")
         elif key == "resources" and bool(reply.resources and reply.resources in reply.text) != want:
             out.append("crisis resources still shown (got none)" if want else "no crisis resources (they are shown)")
     return out
+
+
+def _meant(session: Session, text: str) -> str:
+    """What a number typed stands for in this session now, for a failure message ("" if it is not a number)."""
+    chosen = session.choice(text) if session.choices else None
+    if chosen is None:
+        return ""
+    n, question = chosen
+    return f"question {n}: {question}" if question else f"no question {n} in the list of {len(session.choices)}"
 
 
 class Runner:
@@ -139,12 +151,13 @@ class Runner:
                 continue
             for i, (text, line) in enumerate(zip(turn.users, turn.lines, strict=False)):
                 own = session if i == 0 else self._replay(bot, script.turns[:number - 1])
+                meant = _meant(own, text)
                 reply = own.send(text)
                 self.seen.append((bot, reply))
                 found = problems(turn.checks, reply, bot)
                 if found:
                     variant = f"variant {i + 1} of {len(turn.users)}" if len(turn.users) > 1 else ""
-                    result.failures.append(Failure(script, number, text, line, tuple(found), reply, variant))
+                    result.failures.append(Failure(script, number, text, line, tuple(found), reply, variant, meant))
         result.seconds = time.perf_counter() - start
         return result
 
