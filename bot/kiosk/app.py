@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 from ..content import load_content
 from ..dialogue import Bot
 from ..errors import ConfigError
+from ..menu import topics
 from ..sessions import SessionStore
 from .guard import Guard, security_headers
 from .openapi import openapi
-from .payloads import info, max_chars, text_problem
+from .payloads import info, max_chars, paragraphs, text_problem
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -47,28 +48,49 @@ class ApiError(Exception):
         self.message = message
 
 
-def _with_numbers(text: str) -> str:
-    """Escaped HTML with each phone number (three digits or more) in a <strong class="num">."""
+def phones(bot: Bot) -> list[str]:
+    """The region's help numbers as written in its help lines ("988", "1-800-222-1222", "116 123"), longest first."""
+    found = {m.group() for value in bot.lines.values() for m in PHONE.finditer(value)
+             if sum(c.isdigit() for c in m.group()) >= 3}
+    return sorted(found, key=len, reverse=True)
+
+
+def _with_numbers(text: str, numbers: Sequence[str]) -> str:
+    """Escaped HTML with each help number as a tap-to-call link in large type: <a class="num" href="tel:988">."""
+    if not numbers:
+        return escape(text)
+    pattern = re.compile(r"(?<![\d-])(" + "|".join(re.escape(n) for n in numbers) + r")(?![\d-])")
     out, last = [], 0
-    for match in PHONE.finditer(text):
-        if sum(c.isdigit() for c in match.group()) >= 3:
-            out += [escape(text[last:match.start()]), f'<strong class="num">{escape(match.group())}</strong>']
-            last = match.end()
+    for match in pattern.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        out += [escape(text[last:match.start()]), f'<a class="num" href="tel:{digits}">{escape(match.group())}</a>']
+        last = match.end()
     return "".join(out) + escape(text[last:])
 
 
+def _choice(question: str) -> str:
+    return f'<button type="button" class="choice" data-ask="{escape(question)}">{escape(question)}</button>'
+
+
 def render_page(bot: Bot) -> bytes:
-    """index.html with the welcome, examples, crisis line and disclaimer filled in, so they show even without script."""
+    """index.html with the welcome, examples, crisis line, disclaimer and topics filled in, so they show even
+    without script."""
+    numbers = phones(bot)
     # Single line breaks in content are only wrapping; blank lines separate paragraphs.
-    welcome = "".join(f"<p>{_with_numbers(' '.join(p.split()))}</p>" for p in bot.welcome.split("\n\n") if p.strip())
+    welcome = "".join(f"<p>{_with_numbers(p, numbers)}</p>" for p in paragraphs(bot.welcome).split("\n\n"))
+    topic_list = "".join(
+        f'<section class="topic" data-topic="{escape(name)}"><h3>{escape(name)}</h3>'
+        f'<div class="choices">{"".join(_choice(q) for q in questions)}</div></section>'
+        for name, questions in topics(bot).items())
     fields = {
         "idle_timeout": f"{bot.idle_timeout:g}",
         "max_chars": str(max_chars(bot)),
-        "crisis_line": _with_numbers(bot.crisis_line),
+        "phones": escape("|".join(numbers)),
+        "crisis_line": _with_numbers(bot.crisis_line, numbers),
         "welcome": welcome,
-        "examples": "".join(f'<button type="button" class="choice" data-ask="{escape(q)}">{escape(q)}</button>'
-                            for q in bot.examples),
-        "disclaimer": escape(bot.disclaimer),
+        "examples": "".join(_choice(q) for q in bot.examples),
+        "disclaimer": escape(paragraphs(bot.disclaimer)),
+        "topics": topic_list,
     }
     page = (WEB / "index.html").read_text("utf-8")
     return re.sub(r"\{\{(\w+)\}\}", lambda m: fields[m.group(1)], page).encode("utf-8")
