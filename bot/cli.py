@@ -147,8 +147,14 @@ def command_parser(name: str) -> argparse.ArgumentParser:
     elif name == "lint":
         _content(parser)
         add("--sources", metavar="DIR", type=Path, help="folder of source documents, to catch copied text")
+        add("--reviewed", dest="reviewed_file", metavar="FILE", type=Path,
+            help="warnings a person has accepted, with why (default: lint-reviewed.yaml in the content folder)")
+        add("--strict", action="store_true", help="exit 1 on any warning not recorded as reviewed, too")
+        add("--template", dest="template_out", action="store_true",
+            help="print lint-reviewed.yaml entries for the unreviewed warnings, to fill in, and exit")
         parser.description = ("Check the content: sources, reading level, no doses, no copied text, follow-ups that "
-                              "get answers, confusable examples and review dates. Exits 1 on any error; warnings alone pass.")
+                              "get answers, confusable examples and review dates. Exits 1 on any error; warnings alone pass "
+                              "(with --strict, only warnings recorded as reviewed in lint-reviewed.yaml).")
     elif name == "review":
         _content(parser)
         add("--sources", metavar="DIR", type=Path, help="folder of source documents, to quote the passages")

@@ -166,3 +166,92 @@ def test_invalid_content_is_one_located_error(tmp_path: Path, capsys: pytest.Cap
     err = capsys.readouterr().err.strip()
     assert code == 2  # the content cannot be linted at all: one line, as for every command
     assert len(err.splitlines()) == 1 and re.search(r"sources\.yaml:\d+: not valid YAML", err), err
+
+
+# -- reviewed warnings -----------------------------------------------------------------------------
+
+def _fake(monkeypatch: pytest.MonkeyPatch) -> list[Problem]:
+    """lint() giving two warnings and no error, so the reviewed file is tested without seconds of linting."""
+    found = [Problem("intents/a.yaml", 3, "warning", "examples of 'greeting' land on 'goodbye'", "confusable",
+                     "greeting", "goodbye"),
+             Problem("responses/b.yaml", 9, "warning", "short form of 'therapy_cbt' reads at grade 9", "short-grade",
+                     "therapy_cbt")]
+    monkeypatch.setattr(lint, "lint", lambda content, **_: list(found))
+    return found
+
+
+def _reviewed(tmp_path: Path, entries: str) -> Path:
+    path = tmp_path / "lint-reviewed.yaml"
+    path.write_text("reviewed:\n" + entries, encoding="utf-8")
+    return path
+
+
+ACCEPT_CONFUSABLE = ("  - check: confusable\n    intent: greeting\n    other: goodbye\n"
+                     "    why: both are small talk; either reply is fine\n    by: content team\n")
+
+
+def test_a_reviewed_warning_is_not_printed_and_a_new_one_stands_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    found = _fake(monkeypatch)
+    path = _reviewed(tmp_path, ACCEPT_CONFUSABLE)
+    code, _, out = _run(["--reviewed", str(path)], capsys)
+    assert code == 0
+    assert str(found[0]) not in out and str(found[1]) in out
+    assert out.splitlines()[-1].startswith("lint: 0 errors, 1 warnings (1 more reviewed in ")
+    assert main(["--reviewed", str(path), "--strict"]) == 1          # the unreviewed one fails a strict run
+    capsys.readouterr()
+
+
+def test_strict_passes_when_every_warning_is_reviewed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _fake(monkeypatch)
+    path = _reviewed(tmp_path, ACCEPT_CONFUSABLE + "  - check: short-grade\n    intent: therapy_cbt\n"
+                               "    why: one sentence; the formula is unreliable on it\n    by: Dr A\n"
+                               "    date: 2026-12-01\n")
+    code, found, out = _run(["--reviewed", str(path), "--strict"], capsys)
+    assert code == 0 and not found, out
+    assert "(2 more reviewed in" in out
+
+
+def test_a_reviewed_warning_that_no_longer_occurs_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    _fake(monkeypatch)
+    path = _reviewed(tmp_path, ACCEPT_CONFUSABLE + "  - check: confusable\n    intent: therapy_cbt\n"
+                               "    other: therapy_types\n    why: accepted once\n    by: content team\n")
+    code, found, out = _run(["--reviewed", str(path)], capsys)
+    stale = [p for p in found if "no longer occurs" in p["message"]]
+    assert code == 0 and stale and stale[0]["line"] == "7" and "therapy_cbt" in stale[0]["message"], out
+
+
+@pytest.mark.parametrize("entry, line, problem", [
+    ("  - check: confusable\n    intent: greeting\n    other: goodbye\n    by: me\n", 2, "has no 'why'"),
+    ("  - check: confusable\n    intent: greeting\n    other: goodbye\n    why: ''\n    by: me\n", 5, "'why' must say"),
+    ("  - check: confused\n    intent: greeting\n    why: x\n    by: me\n", 2, "did you mean 'confusable'"),
+    ("  - check: short-grade\n    intent: therapy_cbx\n    why: x\n    by: me\n", 3, "unknown intent 'therapy_cbx'"),
+])
+def test_a_bad_reviewed_entry_is_one_located_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str], entry: str, line: int,
+                                                   problem: str) -> None:
+    _fake(monkeypatch)
+    path = _reviewed(tmp_path, entry)
+    assert main(["--reviewed", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"lint-reviewed.yaml:{line}: " in err and problem in err, err
+
+
+def test_the_template_lists_the_unreviewed_warnings_to_fill_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import yaml
+    _fake(monkeypatch)
+    assert main(["--reviewed", str(_reviewed(tmp_path, ACCEPT_CONFUSABLE)), "--template"]) == 0
+    entries = yaml.safe_load(capsys.readouterr().out)["reviewed"]
+    assert [(e["check"], e["intent"]) for e in entries] == [("short-grade", "therapy_cbt")]
+    assert entries[0]["why"] == ""       # for a person to write; an empty one is refused
+
+
+def test_shipped_warnings_each_name_their_check_and_intents(broken_run: tuple[int, list[dict[str, str]], str],
+                                                            broken: Broken) -> None:
+    from bot.tools.lint import lint as run_lint
+    content = load_content(broken.root)
+    for problem in (p for p in run_lint(content) if p.level == "warning"):
+        assert problem.check in ("short-grade", "review-date", "confusable") and problem.intent, problem

@@ -51,12 +51,19 @@ _SENTENCES = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    """One finding, printed as `file:line: level: message`."""
+    """One finding, printed as `file:line: level: message`.
+
+    A warning also says what it is about, independent of line numbers (`check`, `intent`, `other`), so that a
+    person can record it as reviewed (see Reviewed) and it stays recognised when the file around it changes.
+    """
 
     path: str
     line: int
     level: str  # "error" or "warning"
     message: str
+    check: str = ""   # for warnings: "short-grade", "review-date" or "confusable"
+    intent: str = ""
+    other: str = ""   # for "confusable": the intent its examples land on
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.level}: {self.message}"
@@ -136,6 +143,7 @@ class Text:
     what: str
     text: str
     checks: frozenset[str]  # of "words" (doses and copying), "grade", "grade-warn", "length"
+    intent: str = ""
 
 
 def lint(content: Content, *, sources: Path | None = None, today: dt.date | None = None) -> list[Problem]:
@@ -164,7 +172,8 @@ def lint(content: Content, *, sources: Path | None = None, today: dt.date | None
         if grade > MAX_GRADE:
             problems.append(Problem(at, item.line, "error" if "grade" in graded else "warning",
                                     f"{item.what} reads at grade {grade:.1f} (Flesch-Kincaid); keep it at "
-                                    f"{MAX_GRADE:g} or lower with shorter sentences and words"))
+                                    f"{MAX_GRADE:g} or lower with shorter sentences and words",
+                                    "" if "grade" in graded else "short-grade", item.intent))
     for answer in content.answers.values():
         entry = files.entry(answer.path, "intent", answer.intent)
         if content.sourced(answer.intent) and answer.source not in content.sources:
@@ -173,7 +182,8 @@ def lint(content: Content, *, sources: Path | None = None, today: dt.date | None
         if answer.reviewed_on < today - STALE:
             problems.append(Problem(display(answer.path), entry.lines.get("reviewed", answer.line), "warning",
                                     f"answer {answer.intent!r} was last reviewed on {answer.reviewed_on} by "
-                                    f"{answer.reviewed_by}, over 12 months ago; have it reviewed again"))
+                                    f"{answer.reviewed_by}, over 12 months ago; have it reviewed again",
+                                    "review-date", answer.intent))
     problems += _replies(content, bot, files)
     problems += confusables(content, bot, files)
     problems += _passages(content, copies, files) if copies else []
@@ -230,7 +240,7 @@ def _texts(content: Content, bot: Bot, files: Files) -> list[Text]:
         if answer.short:
             # Flesch-Kincaid is unreliable on a single sentence, so a hard short form only warns.
             out.append(Text(answer.path, entry.lines.get("short", answer.line), f"short form of {answer.intent!r}",
-                            answer.short, frozenset({"words", "grade-warn"} if whole else {"words"})))
+                            answer.short, frozenset({"words", "grade-warn"} if whole else {"words"}), answer.intent))
     path = str(content.files["intents/medicines.yaml"])
     classes = files.data(path).get("classes")
     for key, cls in content.classes.items():
@@ -351,7 +361,7 @@ def confusables(content: Content, bot: Bot, files: Files) -> list[Problem]:
         shown = ", ".join(f"{e!r} ({s:.2f})" for s, e in found[:3]) + (", ..." if len(found) > 3 else "")
         problems.append(Problem(display(intent.path), _line(files, intent, found[0][1]), "warning",
                                 f"{len(found)} of {len(pools[iid])} examples of {iid!r}, each left out, land on "
-                                f"{landed!r}: {shown}"))
+                                f"{landed!r}: {shown}", "confusable", iid, landed))
     return problems
 
 
@@ -378,17 +388,114 @@ def _without(intent: Intent, examples: Sequence[str]) -> Intent:
     return replace(intent, question=pool[0], examples=tuple(pool[1:]))
 
 
+# -- reviewed warnings -----------------------------------------------------------------------------
+
+REVIEWED_FILE = "lint-reviewed.yaml"   # beside intents/ and responses/ in a content folder
+CHECKS = ("short-grade", "review-date", "confusable")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A warning a person looked at and accepted, with why."""
+
+    check: str
+    intent: str
+    other: str
+    why: str
+    line: int
+
+
+def reviewed(path: Path, content: Content) -> list[Accepted]:
+    """The accepted warnings of a lint-reviewed.yaml, each checked (a located ContentError if one is not right).
+
+    Each entry names the warning by what it is about, not by its line, so it survives edits around it:
+
+        reviewed:
+          - check: confusable              # short-grade, review-date or confusable
+            intent: antidepressants_what_are
+            other: psychotherapy_what_is   # confusable only: where its examples land
+            why: the two share words by nature; the held-out evaluation tells them apart (0.97)
+            by: content team
+            date: 2026-12-01
+    """
+    from ..content.schema import fields, hint
+    from ..errors import ContentError
+
+    data = fields(read(path), path, required=("reviewed",), what=REVIEWED_FILE)
+    entries = data["reviewed"]
+    if not isinstance(entries, list):
+        raise ContentError("'reviewed' must be a list of accepted warnings", path=path, line=data.lines["reviewed"])
+    ids = {i.id for i in content.intents}
+    out: list[Accepted] = []
+    for entry, line in zip(entries, getattr(entries, "lines", [data.line] * len(entries)), strict=False):
+        entry = fields(entry, path, required=("check", "intent", "why", "by"), optional=("other", "date"),
+                       what="a reviewed warning", line=line)
+        check, intent, other = entry["check"], entry["intent"], entry.get("other", "")
+        if check not in CHECKS:
+            raise ContentError(f"unknown check {check!r}{hint(str(check), CHECKS)}; one of: {', '.join(CHECKS)}",
+                               path=path, line=entry.lines["check"])
+        for key, value in (("intent", intent), *((("other", other),) if check == "confusable" else ())):
+            if value not in ids:
+                raise ContentError(f"unknown intent {value!r}{hint(str(value), ids)}", path=path,
+                                   line=entry.lines.get(key, entry.line))
+        if check != "confusable" and other:
+            raise ContentError("'other' belongs to confusable warnings only", path=path, line=entry.lines["other"])
+        for key in ("why", "by"):
+            if not isinstance(entry[key], str) or not entry[key].strip():
+                raise ContentError(f"'{key}' must say {'why the warning is accepted' if key == 'why' else 'who'}",
+                                   path=path, line=entry.lines[key])
+        out.append(Accepted(check, intent, other, " ".join(entry["why"].split()), entry.line))
+    return out
+
+
+def apply_reviewed(problems: list[Problem], accepted: Sequence[Accepted], path: Path) -> tuple[list[Problem], int]:
+    """The problems less the accepted warnings, plus a warning for each accepted one that no longer occurs;
+    and how many were accepted."""
+    keys = {(e.check, e.intent, e.other): e for e in accepted}
+    kept = [p for p in problems if p.level != "warning" or (p.check, p.intent, p.other) not in keys]
+    found = {(p.check, p.intent, p.other) for p in problems if p.level == "warning"}
+    stale = [Problem(display(path), e.line, "warning", f"reviewed warning {e.check} of {e.intent!r}"
+                     + (f" -> {e.other!r}" if e.other else "") + " no longer occurs; remove it from the file")
+             for key, e in keys.items() if key not in found]
+    return sorted(kept + stale), len(problems) - len(kept)
+
+
+def template(problems: Sequence[Problem]) -> str:
+    """YAML entries for the unreviewed warnings, for a person to fill in `why` and `by` (empty ones are refused)."""
+    lines = ["reviewed:"]
+    for p in problems:
+        if p.level != "warning" or not p.check:
+            continue
+        lines += [f"  # {p}", f"  - check: {p.check}", f"    intent: {p.intent}"]
+        lines += [f"    other: {p.other}"] if p.other else []
+        lines += ['    why: ""', '    by: ""', f"    date: {dt.date.today()}"]
+    return "\n".join(lines)
+
+
 # -- the command ------------------------------------------------------------------------------------
 
-def run(*, content: str | None = None, sources: Path | None = None) -> int:
-    """`psychoed lint`: print each problem; 1 if any is an error."""
+def run(*, content: str | None = None, sources: Path | None = None, reviewed_file: Path | None = None,
+        strict: bool = False, template_out: bool = False) -> int:
+    """`psychoed lint`: print each problem; 1 if any is an error (with --strict, or any unreviewed warning)."""
     loaded = load_content(content)
     if sources is not None and not sources.is_dir():
         raise ConfigError(f"no folder of source documents at {sources}")
-    problems = lint(loaded, sources=sources)
+    path = reviewed_file if reviewed_file is not None else loaded.path / REVIEWED_FILE
+    if reviewed_file is not None and not path.is_file():
+        raise ConfigError(f"no reviewed-warnings file at {path}")
+    accepted = reviewed(path, loaded) if path.is_file() else []
+    problems, hidden = apply_reviewed(lint(loaded, sources=sources), accepted, path)
+    if template_out:
+        print(template(problems))
+        return 0
     for problem in problems:
         print(problem)
     errors = sum(p.level == "error" for p in problems)
-    print(f"lint: {errors} errors, {len(problems) - errors} warnings in {len(loaded.answers)} answers "
+    warnings = len(problems) - errors
+    note = f" ({hidden} more reviewed in {display(path)})" if hidden else ""
+    print(f"lint: {errors} errors, {warnings} warnings{note} in {len(loaded.answers)} answers "
           f"and {len(loaded.classes)} medicine classes" + ("" if sources else " (no --sources: copying not checked)"))
-    return 1 if errors else 0
+    if warnings and not hidden and not path.is_file():
+        print(f"lint: record the warnings you accept in {display(path)} (psychoed lint --template prints entries), "
+              "so that a new one stands out")
+    return 1 if errors or (strict and warnings) else 0
