@@ -169,6 +169,11 @@ def command_parser(name: str) -> argparse.ArgumentParser:
         add("--repeat", type=int, default=5, help="fresh processes for the shipped size's start-up")
         _content(parser)
         add("--profile", action="store_true", help="also print where the time goes at each size")
+        add("--markdown", dest="as_markdown", action="store_true", help="print the figures as a Markdown table")
+        add("--readme", type=Path, metavar="FILE",
+            help="also write the Markdown table into FILE, between its <!-- bench:begin --> and end markers")
+        add("--from", dest="figures_from", type=Path, metavar="JSON",
+            help="measure nothing: use the figures of an earlier run (e.g. bench/results/latest.json)")
     return parser
 
 

@@ -274,6 +274,65 @@ def table(results: dict[int, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+# The figures the README shows, a row each: (key, label, unit format).
+MARKDOWN_ROWS = (
+    ("p50_ms", "per-turn latency p50 (safety + matching + reply)", "{:.2f} ms"),
+    ("p99_ms", "per-turn latency p99", "{:.2f} ms"),
+    ("turns_per_s", "throughput (one thread)", "{:,.0f} turns/s"),
+    ("first_reply_s", "process start to first reply", "{:.2f} s"),
+    ("cold_first_reply_s", "the same with an empty start-up cache", "{:.2f} s"),
+    ("peak_rss_mb", "peak resident memory", "{:.1f} MB"),
+)
+BEGIN, END = "<!-- bench:begin", "<!-- bench:end -->"
+
+
+def _size(scale: int, results: dict[int, dict[str, Any]]) -> str:
+    name = "shipped" if scale == 1 else f"{scale}x"
+    return f"{name} ({results[scale]['examples']:,} examples)"
+
+
+def markdown(results: dict[int, dict[str, Any]]) -> str:
+    """The figures as a Markdown table for the README: a row per figure, a column per size, then the targets,
+    each marked met or missed from the figures themselves (never by hand)."""
+    scales = sorted(results)
+    lines = ["| figure | " + " | ".join(_size(s, results) for s in scales) + " | target |",
+             "|---|" + "---|" * len(scales) + "---|"]
+    for key, label, fmt in MARKDOWN_ROWS:
+        if not any(key in results[s] for s in scales):
+            continue
+        cells = [fmt.format(results[s][key]) if key in results[s] else "" for s in scales]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {_verdicts(key, results)} |")
+    return "\n".join(lines)
+
+
+def _verdicts(key: str, results: dict[int, dict[str, Any]]) -> str:
+    notes = []
+    for scale, limit in TARGETS.get(key, ()):
+        if scale in results and key in results[scale]:
+            met = results[scale][key] <= limit
+            unit = {k: f.split()[-1] for k, _, f in MARKDOWN_ROWS}.get(key, "")
+            notes.append(f"<= {limit:g} {unit} {'shipped' if scale == 1 else f'at {scale}x'}: "
+                         + ("met" if met else "**missed**"))
+    return "; ".join(notes)
+
+
+def write_readme(path: Path, results: dict[int, dict[str, Any]], meta: dict[str, Any]) -> None:
+    """Put the Markdown table between the README's bench markers, replacing what was there."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        raise ConfigError(f"{path} has no '{BEGIN} -->' ... '{END}' markers to put the table between")
+    when = str(meta["when"])[:10]
+    table = (f"{BEGIN} (written by `psychoed bench --readme`: do not edit by hand) -->\n"
+             f"Measured on {when} with Python {meta['python']} on {meta['cpus']} cores "
+             f"({meta['passes']} passes over {meta['heldout_questions']} held-out questions):\n\n"
+             f"{markdown(results)}\n")
+    path.write_text(text[:start] + table + text[end:], encoding="utf-8")
+
+
 def _target(key: str, results: dict[int, dict[str, Any]]) -> str:
     notes = []
     for scale, limit in TARGETS.get(key, ()):
@@ -314,8 +373,19 @@ def measure(source: Path, cases: Path, scales: Sequence[int], passes: int, repea
 
 
 def run(*, out: Path = Path("bench/results/latest.json"), scales: str = "1,10,100", passes: int = 3,
-        repeat: int = 5, content: str | None = None, profile: bool = False) -> int:
-    """`psychoed bench`: measure every size, print the table, write the JSON."""
+        repeat: int = 5, content: str | None = None, profile: bool = False, as_markdown: bool = False,
+        readme: Path | None = None, figures_from: Path | None = None) -> int:
+    """`psychoed bench`: measure every size, print the table (or Markdown), write the JSON (and the README's table).
+
+    With `figures_from`, nothing is measured: the figures of an earlier run's JSON are printed or written.
+    """
+    if figures_from is not None:
+        results, meta = _read_results(figures_from)
+        print(markdown(results) if as_markdown or readme else table(results))
+        if readme is not None:
+            write_readme(readme, results, meta)
+            print(f"\nthe table in {readme} is written")
+        return 0
     cases = tests_dir() / "eval" / "heldout.yaml"
     if not cases.is_file():
         raise ConfigError(f"no held-out questions at {cases}; run it from a source checkout")
@@ -330,7 +400,7 @@ def run(*, out: Path = Path("bench/results/latest.json"), scales: str = "1,10,10
         results = measure(source, cases, sizes, passes, repeat, profile)
     except RuntimeError as exc:
         raise ConfigError(str(exc)) from None
-    print(table(results))
+    print(markdown(results) if as_markdown else table(results))
     meta = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
             "machine": platform.platform(), "cpus": os.cpu_count(), "passes": passes,
             "heldout_questions": len(_cases(cases))}
@@ -338,4 +408,20 @@ def run(*, out: Path = Path("bench/results/latest.json"), scales: str = "1,10,10
     out.write_text(json.dumps({**meta, "targets": {k: [list(t) for t in v] for k, v in TARGETS.items()},
                                "scales": {f"{s}x": r for s, r in results.items()}}, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten to {out}")
+    if readme is not None:
+        write_readme(readme, results, meta)
+        print(f"the table in {readme} is written")
     return 0
+
+
+def _read_results(path: Path) -> tuple[dict[int, dict[str, Any]], dict[str, Any]]:
+    """The figures and the run's details from a JSON file `psychoed bench` wrote."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        results = {int(k.rstrip("x")): v for k, v in data["scales"].items()}
+        meta = {k: data[k] for k in ("when", "python", "cpus", "passes", "heldout_questions")}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except (ValueError, KeyError, AttributeError, TypeError):
+        raise ConfigError(f"{path} is not a results file that psychoed bench wrote") from None
+    return results, meta
