@@ -34,6 +34,7 @@ EXAMPLES = """\
 examples:
   psychoed                                   chat in this terminal
   psychoed --region uk                       show UK crisis lines
+  psychoed --brief                           each answer in one line first; "more" for the rest
   psychoed ask "What is CBT?"                answer one question and exit
   printf 'What is CBT?\\n1\\n' | psychoed      plain mode: one reply per input line
   psychoed --json < questions.txt            one JSON reply object per line
@@ -41,6 +42,7 @@ examples:
 
 in the chat: type a question, or the number of a listed question; /help lists the
 commands (/topics /sources /why /reset /quit); Ctrl-C clears the line, Ctrl-D leaves.
+Options go before or after a command: psychoed --region uk ask "What is CBT?"
 """
 
 

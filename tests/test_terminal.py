@@ -348,3 +348,12 @@ def test_the_disclaimer_follows_answers_but_not_crisis_or_emergency_replies(bot:
 def test_thanks_after_an_overdose_reply_is_not_glad_it_helped(bot: Bot) -> None:
     _, out, _ = run(bot, "I took 30 of my pills\rthanks\r")
     assert "glad if that helped" not in out.split("I took 30 of my pills")[-1]
+
+
+def test_a_phone_number_is_never_split_across_lines() -> None:
+    from bot.terminal.render import block
+    text = "If you are having thoughts of hurting yourself, call Samaritans free on 116 123."
+    for width in range(60, 80):
+        lines = block(text, width)
+        assert any("116 123" in line for line in lines), (width, lines)
+        assert all(len(line) <= width for line in lines)

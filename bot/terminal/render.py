@@ -35,6 +35,7 @@ STYLES: dict[str, tuple[str, str]] = {
 LABELS = {"crisis": "CRISIS SUPPORT", "emergency": "EMERGENCY", "clinician": "ASK YOUR CLINICIAN"}
 
 _ITEM = re.compile(r"^(\s*(?:[-*\u2022]|\d{1,3}[.)])\s+)")  # "- ", "1) ", "2. ": hanging indent
+_PHONE = re.compile(r"\b\d{2,4}(?: \d{2,4})+\b")  # "116 123", "0800 58 58 58": kept on one line
 _SENTENCE_END = re.compile(r"[.!?:;)\"'\u201d]$")
 
 
@@ -89,10 +90,12 @@ def block(text: str, width: int | None, paint: Painter = PLAIN, style: str = "",
             continue
         item = _ITEM.match(line)
         hang = indent + " " * len(item.group(1)) if item else indent
-        wrapped = textwrap.wrap(line, width, initial_indent=indent, subsequent_indent=hang,
+        # A phone number is never split across lines ("116" at the end of one, "123" on the next).
+        joined = _PHONE.sub(lambda m: m.group().replace(" ", "\u00a0"), line)
+        wrapped = textwrap.wrap(joined, width, initial_indent=indent, subsequent_indent=hang,
                                 break_long_words=True, break_on_hyphens=False) if width else [indent + line]
         for piece in wrapped:
-            out.append(_style_item(piece, paint, style))
+            out.append(_style_item(piece.replace("\u00a0", " "), paint, style))
     return out
 
 
