@@ -122,3 +122,15 @@ def test_topics_and_a_topics_questions_each_fit_one_screen(bot: Bot) -> None:
         assert all(question in " ".join(shown.split()) for question in listed[biggest])
     finally:
         screen.close()
+
+
+def test_the_completion_menu_shows_while_typing_but_pads_nothing_at_rest(bot: Bot) -> None:
+    screen = started()
+    try:
+        assert len(rows_below_the_prompt(screen)) == 1
+        screen.child.send("therapy")
+        screen.wait_until(lambda: any("What is talk therapy?" in line for line in rows_below_the_prompt(screen)),
+                          "the completion menu under the prompt")
+        assert bot.crisis_line in screen.display[-1]   # the bar stays at the bottom, under the menu
+    finally:
+        screen.close()

@@ -20,6 +20,7 @@ from prompt_toolkit.application import Application, get_app, run_in_terminal
 from prompt_toolkit.auto_suggest import AutoSuggestFromHistory
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
+from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import StyleAndTextTuples
 from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import Input
@@ -41,6 +42,7 @@ STYLE = Style.from_dict({
 })
 PROMPT: StyleAndTextTuples = [("class:prompt", "> ")]
 LEAVE_HINT = "To leave, press Ctrl-D or type /quit."
+MENU_ROWS = 6
 Hook = Callable[[Application[Any]], None]
 
 
@@ -120,11 +122,14 @@ class Terminal:
             else:
                 self.hint = LEAVE_HINT
 
+        # Rows for the completion menu are kept free under the prompt only while a question is being typed (or
+        # Tab has asked for completions): at rest, nothing pads the screen, so answers keep the rows.
+        typing = Condition(lambda: len(session.default_buffer.text.strip()) >= 2)
         session: PromptSession[str] = PromptSession(
             PROMPT, history=InMemoryHistory(), auto_suggest=AutoSuggestFromHistory(),
-            completer=Questions(self), complete_while_typing=True, key_bindings=bindings,
+            completer=Questions(self), complete_while_typing=typing, key_bindings=bindings,
             bottom_toolbar=self._toolbar, placeholder=self._placeholder, style=STYLE,
-            include_default_pygments_style=False, reserve_space_for_menu=0,
+            include_default_pygments_style=False, reserve_space_for_menu=MENU_ROWS,
             color_depth=None if self.colour else ColorDepth.DEPTH_1_BIT,
             input=self.input, output=self.output)
         session.default_buffer.on_text_changed += self._forget_hint
