@@ -85,10 +85,20 @@ class Bot:
 
     @property
     def topics(self) -> dict[str, tuple[str, ...]]:
-        out: dict[str, list[str]] = {}
+        """Topic name -> its questions, in content order, with the topics about the bot itself last.
+
+        Listed are questions the bot answers: not an intent the documents leave unanswered (it gets an honest
+        "who can tell you"), and not small talk whose "question" is not a question ("Hello", "Thank you").
+        """
+        listed: dict[str, list[str]] = {}
+        social: dict[str, bool] = {}
         for intent in self.content.intents:
-            out.setdefault(intent.topic, []).append(intent.question)
-        return {k: tuple(v) for k, v in out.items()}
+            if intent.kind == "unanswered" or not intent.question.rstrip().endswith("?"):
+                continue
+            listed.setdefault(intent.topic, []).append(intent.question)
+            social[intent.topic] = social.get(intent.topic, True) and intent.kind == "social"
+        ordered = sorted(listed, key=lambda topic: social[topic])  # stable: content order within each group
+        return {topic: tuple(listed[topic]) for topic in ordered}
 
     @property
     def sources(self) -> tuple[Source, ...]:
@@ -222,7 +232,10 @@ class Session:
         ranked = reading.ranked
         named = norm.medicines
         unknown = named and not any(bot.in_documents(m) for m in named)
-        if unknown and any(m.intent == "medication_info" for m in ranked[:2]):  # "what is savella?": say we don't know it
+        # "what is savella?", "is trazodone an antidepressant?": about a medicine the documents do not discuss
+        about_it = any(m.intent == "medication_info" for m in ranked[:2]) or (
+            bool(ranked) and ranked[0].intent.startswith(("antidepressant", "medication")))
+        if unknown and about_it:
             return self._fallback(notice, ranked, text, norm)
         if not (named or self._medicine):  # "tell me about antidepressants" is not about one medicine
             ranked = [m for m in ranked if m.intent != "medication_info"]

@@ -9,17 +9,5 @@ from .dialogue import Bot
 
 
 def topics(bot: Bot) -> dict[str, tuple[str, ...]]:
-    """Topic name -> its questions, in content order, with the topics about the bot itself last.
-
-    Listed are questions the bot answers: not an intent the documents leave unanswered (it gets an honest
-    "who can tell you"), and not small talk whose "question" is not a question ("Hello", "Thank you").
-    """
-    listed: dict[str, list[str]] = {}
-    social: dict[str, bool] = {}
-    for intent in bot.content.intents:
-        if intent.kind == "unanswered" or not intent.question.rstrip().endswith("?"):
-            continue
-        listed.setdefault(intent.topic, []).append(intent.question)
-        social[intent.topic] = social.get(intent.topic, True) and intent.kind == "social"
-    ordered = sorted(listed, key=lambda topic: social[topic])  # stable: content order within each group
-    return {topic: tuple(listed[topic]) for topic in ordered}
+    """Topic name -> its questions, as `Bot.topics` lists them (the bot's own help answer uses the same)."""
+    return bot.topics

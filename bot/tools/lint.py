@@ -265,8 +265,12 @@ def _replies(content: Content, bot: Bot, files: Files) -> list[Problem]:
         question = bot.question(sid)
         reply = replies[question] = replies.get(question) or bot.reply(question)
         where = f"{offered} {question!r} ({sid})"
-        if reply.kind != "answer":
-            problem = f"{where} gets {'an' if reply.kind[0] in 'ae' else 'a'} {reply.kind}, not an answer ({reply.rule})"
+        # A question the documents do not answer gets its own honest reply, a fallback naming who can answer.
+        wanted = "fallback" if content.intent(sid).kind == "unanswered" else "answer"
+        if reply.kind != wanted or (wanted == "fallback" and reply.intent != sid):
+            problem = f"{where} gets {'an' if reply.kind[0] in 'ae' else 'a'} {reply.kind}, not {'an answer' if wanted == 'answer' else 'its own fallback'} ({reply.rule})"
+        elif wanted == "fallback":
+            return
         elif by is not None and reply.intent == by:
             problem = f"{where} is answered by {by!r} itself, which the patient has just read"
         elif exact and reply.intent != sid:
@@ -282,9 +286,11 @@ def _replies(content: Content, bot: Bot, files: Files) -> list[Problem]:
         lines = getattr(entry.get("suggestions"), "lines", [answer.line] * len(answer.suggestions))
         for sid, line in zip(answer.suggestions, lines, strict=False):
             check(answer.path, line, f"suggested follow-up of {answer.intent!r}:", sid, answer.intent, exact=True)
+    listed = {q for questions in bot.topics.values() for q in questions}
     for intent in content.intents:
-        line = files.entry(intent.path, "id", intent.id).lines.get("question", intent.line)
-        check(intent.path, line, "question listed under /topics:", intent.id, None, exact=True)
+        if intent.question in listed:
+            line = files.entry(intent.path, "id", intent.id).lines.get("question", intent.line)
+            check(intent.path, line, "question listed under /topics:", intent.id, None, exact=True)
     ui = str(content.files["responses/ui.yaml"])
     examples = files.data(ui).get("examples")
     for sid, line in zip(examples or (), getattr(examples, "lines", ()), strict=False):
