@@ -23,6 +23,7 @@ BOT = Bot()
 QUESTION = {i.id: i.question for i in BOT.content.intents}
 INTENT_OF = {q: i for i, q in QUESTION.items()}
 # Questions that answer themselves and offer follow-ups, so "1" has something to pick (robust to matcher tuning).
+HELP_LINES = {a.intent for a in BOT.content.answers.values() if a.help_lines}
 POOL = [i for i, q in QUESTION.items() if (r := BOT.reply(q)).intent == i and r.suggestions]
 
 
@@ -79,7 +80,9 @@ def patient(port: int, n: int, start: threading.Barrier, latencies: list[float],
                 problems.append(f"patient {n} message {k}: {text!r} answered {reply['intent']}, wanted {expected}")
             if text == CRISIS and reply["escalation"] != "crisis":
                 problems.append(f"patient {n}: crisis not recognised")
-            if k > 0 and bool(reply["resources"]) != in_crisis:
+            # Replies to distress ("I feel so alone") show the crisis line of their own (help_lines); others only in a crisis.
+            own = reply["intent"] in HELP_LINES
+            if k > 0 and (bool(reply["resources"]) != in_crisis) and not (own and reply["resources"]):
                 problems.append(f"patient {n} message {k}: crisis resources {'missing' if in_crisis else 'leaked'}")
             previous = reply
         status, _ = call("DELETE", f"/api/sessions/{sid}")
