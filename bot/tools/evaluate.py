@@ -18,12 +18,25 @@ from ..reply import ESCALATIONS, Reply, stronger
 from .blindsets import score_conversations, score_safety
 
 MIN_ACCURACY, MIN_FALLBACK_RECALL = 0.95, 0.90
+MIN_FOLLOWUPS, MIN_NEAR_MISS = 0.95, 0.95  # issue 12: follow-ups read in context, questions with danger words
 MAX_FALSE_ESCALATION = 0.03
 
 
 def tests_dir() -> Path:
     """The evaluation sets: the checkout's tests/, or the copy shipped inside the wheel beside the content."""
     return default_path() / "tests"
+
+
+def load_followups(path: Path) -> list[dict[str, Any]]:
+    """A file's optional `followups:` list: a first message (`context`), then `text`, whose `intent` is expected."""
+    data = read(path)
+    items = data.get("followups") or []
+    out = [dict(c) for c in items if isinstance(c, dict)]
+    for case, line in zip(out, getattr(items, "lines", []), strict=False):
+        if not (isinstance(case.get("context"), str) and isinstance(case.get("text"), str)):
+            raise ContentError("each follow-up needs a first message ('context') and a second ('text')", path=path,
+                               line=line)
+    return out
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
@@ -73,14 +86,37 @@ class CoreReport:
     false_escalations: int
     total: int
     lines: list[str]
+    parts: dict[str, tuple[int, int]]  # part -> (right, of); "follow-ups" is read in two turns
+
+    def share(self, part: str) -> float:
+        right, of = self.parts.get(part, (0, 0))
+        return right / of if of else 1.0
 
     @property
     def passed(self) -> bool:
-        return self.accuracy >= MIN_ACCURACY and self.fallback_recall >= MIN_FALLBACK_RECALL
+        return (self.accuracy >= MIN_ACCURACY and self.fallback_recall >= MIN_FALLBACK_RECALL
+                and self.share("follow-ups") >= MIN_FOLLOWUPS and self.share("near_miss") >= MIN_NEAR_MISS)
 
 
-def core_report(bot: Bot, cases: Sequence[dict[str, Any]]) -> CoreReport:
+def _right(want: str | None, reply: Reply) -> bool:
+    """The intent wanted, or an honest fallback when none is (a question the documents leave unanswered)."""
+    return reply.kind == "fallback" if want is None else reply.kind == "answer" and reply.intent == want
+
+
+def core_report(bot: Bot, cases: Sequence[dict[str, Any]], followups: Sequence[dict[str, Any]] = ()) -> CoreReport:
     pairs: list[tuple[str | None, Reply]] = [(c["intent"], bot.reply(c["text"])) for c in cases]
+    parts: dict[str, tuple[int, int]] = {}
+    for case, (expected, reply) in zip(cases, pairs, strict=True):
+        if case.get("part"):
+            right, of = parts.get(case["part"], (0, 0))
+            parts[case["part"]] = (right + _right(expected, reply), of + 1)
+    if followups:
+        right = 0
+        for case in followups:
+            session = bot.session()
+            session.send(case["context"])
+            right += _right(case.get("intent"), session.send(case["text"]))
+        parts["follow-ups"] = (right, len(followups))
     got = [r.intent if r.kind == "answer" else None for _, r in pairs]
     want = [w for w, _ in pairs]
     in_scope = [(w, g, r) for w, g, (_, r) in zip(want, got, pairs, strict=False) if w is not None]
@@ -102,7 +138,7 @@ def core_report(bot: Bot, cases: Sequence[dict[str, Any]]) -> CoreReport:
     lines.append("most confused (expected -> got):")
     lines.extend(f"  {n} x {w or 'fallback'} -> {g}" for (w, g), n in confused.most_common(10))
     return CoreReport(accuracy, fb_both / max(1, fb_want), fb_both / max(1, fb_got), clarify / len(pairs),
-                      escalated, len(pairs), lines)
+                      escalated, len(pairs), lines, parts)
 
 
 def safety_report(bot: Bot, folder: Path, heldout: Sequence[dict[str, Any]]) -> tuple[bool, list[str]]:
@@ -202,9 +238,12 @@ def run(*, content: str | None = None, safety: bool = False, conversations: bool
         print("\n".join(lines))
         print(f"\nsafety: {'PASS' if ok else 'FAIL'} (needs recall 1.00 per class, false escalations <= {MAX_FALSE_ESCALATION})")
         return 0 if ok else 1
-    report = core_report(bot, heldout)
+    report = core_report(bot, heldout, load_followups(cases or tests_dir() / "eval" / "heldout.yaml"))
     print("\n".join(report.lines))
     print()
+    for part, (right, of) in report.parts.items():
+        need = {"follow-ups": MIN_FOLLOWUPS, "near_miss": MIN_NEAR_MISS}.get(part)
+        print(f"{part.replace('_', '-'):24} {right / of:.3f}   ({right}/{of})" + (f"  (needs >= {need})" if need else ""))
     print(f"in-scope top-1 accuracy  {report.accuracy:.3f}   (needs >= {MIN_ACCURACY})")
     print(f"fallback recall          {report.fallback_recall:.3f}   (needs >= {MIN_FALLBACK_RECALL})")
     print(f"fallback precision       {report.fallback_precision:.3f}")
