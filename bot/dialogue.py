@@ -37,7 +37,8 @@ class Bot:
         # One normaliser, shared: the message is read once a turn, and rules are read as messages are.
         self.normalizer = Normalizer(self.content.aliases(), self.content.synonyms, lexicon=self.content.drugs)
         examples = [e for i in self.content.intents for e in (i.question, *i.examples)]
-        self.safety = Safety(self.content.rules, self.normalizer, example_words(examples), self.content.detector)
+        self.safety = Safety(self.content.rules, self.normalizer, example_words(examples), self.content.detector,
+                             typical=examples)
         self.matcher = Matcher(self.content, self.normalizer)
         regions = self.content.safety.regions
         self.region = region or self.content.safety.default_region
@@ -137,6 +138,7 @@ class Session:
         self._subject: str | None = None
         self._medicine: str | None = None
         self._crisis = False
+        self._escalated: set[str] = set()  # the escalation classes this conversation has had a reply for
         self._seen = self.bot.clock()
 
     @property
@@ -212,7 +214,7 @@ class Session:
         if read.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
             self._medicine = read.medicines[0]
         if finding is not None and finding.escalation is not None:
-            return self._escalate(finding, notice)
+            return self._met_after_crisis(finding, text, norm, notice) or self._escalate(finding, notice)
         language = detect(whole, bot.safety.known)
         if language is not None:
             return self._help_lines("language", notice, f"written in {language}; the bot answers only in English")
@@ -287,6 +289,8 @@ class Session:
             meds = [name]
         elif match.intent in ("help", "sources"):
             body = answer.text + "\n\n" + (self._topic_list() if match.intent == "help" else self._source_list())
+        elif self._crisis and match.intent in bot.content.safety.after_crisis:  # "thanks" is not "glad it helped"
+            body = bot.content.safety.after_crisis[match.intent].format(**bot.lines)
         if meds:
             self._medicine = meds[0]
         self._subject = meds[0] if match.intent == "medication_info" and meds else (intent.subject or self._subject)
@@ -359,6 +363,9 @@ class Session:
         key: str = "overdose" if overdose else "crisis_other" if cls == "crisis" and finding.other else cls
         if finding.rule.reply and finding.rule.cls == cls:  # fitted to the situation, when the class stands
             key = finding.rule.reply
+        if cls in self._escalated and cls in URGENT and f"{cls}_again" in replies.replies:
+            key = f"{cls}_again"  # the help was given already in this conversation: a short reply that meets it
+        self._escalated.add(cls)
         body = replies.replies[key].format(**bot.lines)
         if cls in URGENT:
             self._crisis = True
@@ -370,6 +377,18 @@ class Session:
                            suggestions=tuple(bot.question(i) for i in ids),
                            rule=f"safety rule {finding.rule.id}{why}: {finding.rule.comment}")
 
+    def _met_after_crisis(self, finding: Finding, text: str, norm: Normalized, notice: str | None) -> Reply | None:
+        """After a crisis reply, a message the detector alone reads as crisis again but that an after-crisis answer
+        fits ("don't tell my mum about this", "I'm calling them now") gets that answer, help lines and all: it is
+        met, not answered with the crisis reply once more. A rule's finding, or an emergency, is never set aside."""
+        after = self.bot.content.safety.after_crisis
+        if not (self._crisis and finding.rule.id == "detector" and finding.escalation != "emergency" and after):
+            return None
+        ranked = self.bot.reader.read(text, norm, self._context()).ranked
+        if not ranked or ranked[0].intent not in after or ranked[0].score < self.bot.answer_threshold:
+            return None
+        return self._answer(ranked[0], text, norm, notice)
+
     def _again(self, reply: Reply) -> Reply:
         """The reply to a message that would get the same text as the one before: what to do next instead."""
         ui, replies = self.bot.content.ui, self.bot.content.safety.replies
@@ -379,9 +398,8 @@ class Session:
             body = ui.repeat_answer
         else:
             body = ui.repeat_fallback + "\n\n" + self._topic_list()
-        parts = [p if p != reply.body else body for p in reply.text.split("\n\n")] if reply.body in reply.text \
-            else [body, reply.text]
-        return replace(reply, body=body, text="\n\n".join(parts), short=None, rule=f"{reply.rule}; said again")
+        shown = reply.text.replace(reply.body, body, 1) if reply.body in reply.text else f"{body}\n\n{reply.text}"
+        return replace(reply, body=body, text=shown, short=None, rule=f"{reply.rule}; said again")
 
     def _help_lines(self, key: str, notice: str | None, why: str) -> Reply:
         """A reply that answers nothing but gives the help lines: another language, or danger asked in general."""

@@ -62,6 +62,11 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", "".join(kept)).strip()
 
 
+def split(text: str) -> list[str]:
+    """The message's sentences, as typed."""
+    return [s for s in SENTENCE.split(text) if s and not s.isspace()]
+
+
 def words(text: str) -> list[str]:
     """Lowercase words with contractions expanded and emphasis ("sooooo") reduced."""
     text = _REPEATS.sub(r"\1\1", clean(text).casefold().translate(_QUOTES))
@@ -96,7 +101,10 @@ class Normalizer:
         self._medicine_phrases = _phrase_index(self._aliases)
         self._synonyms = {k: tuple(words(v)) for k, v in (synonyms or {}).items()}
         self._synonym_phrases = _phrase_index(self._synonyms)
-        self._single = [a for a in aliases if " " not in a and len(a) >= 5]
+        self._single: dict[str, list[str]] = {}  # the documents' medicines' names, by first letter
+        for alias in aliases:
+            if " " not in alias and len(alias) >= 5:
+                self._single.setdefault(alias[0], []).append(alias)
         self._real: dict[str, list[str]] = {}  # every medicine name by its first three letters
         for name in self._aliases:
             self._real.setdefault(name[:3], []).append(name)
@@ -109,10 +117,14 @@ class Normalizer:
         payload = json.dumps([sorted(self._aliases.items()), sorted(self._synonyms.items()), self._min_score])
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def __call__(self, text: str, *, sentences: bool = False, exact: bool = False) -> Normalized:
+    def __call__(self, text: str, *, sentences: bool = False, exact: bool = False,
+                 read_before: Mapping[str, tuple[str, ...]] | None = None) -> Normalized:
         """The message's words; with `sentences`, also each sentence's words (one turn's lookups shared).
 
         `exact` reads medicine names only as spelt (for text the content itself wrote, such as rules).
+        `read_before` maps sentences already read this turn to their words: a second reading of a long message
+        (bot/safety.py's, with disguises undone) reads only the sentences that changed. Their medicines are not
+        listed again.
         """
         memo: dict[str, str | None] = {}  # this call's lookups only: nothing a patient typed is kept
 
@@ -125,7 +137,8 @@ class Normalizer:
 
         parts: tuple[tuple[str, ...], ...] = ()
         if sentences:  # the message is its sentences' words, in order: each read once
-            read = [self._read(words(s), lookup) for s in SENTENCE.split(text) if s and not s.isspace()]
+            before = read_before or {}
+            read = [(list(before[s]), []) if s in before else self._read(words(s), lookup) for s in split(text)]
             parts = tuple(tuple(ws) for ws, _ in read)
             out, meds = [w for ws in parts for w in ws], [m for _, ms in read for m in ms]
         else:
@@ -176,8 +189,8 @@ class Normalizer:
             return self._aliases[word]
         if len(word) < 5 or not word.isalpha():
             return None
-        best = process.extractOne(word, self._single, scorer=fuzz.ratio, score_cutoff=self._min_score)
-        if best is None or best[0][0] != word[0]:
+        best = process.extractOne(word, self._single.get(word[0], ()), scorer=fuzz.ratio, score_cutoff=self._min_score)
+        if best is None:
             return None
         # A name near one of the documents' medicines may be nearer still to another medicine's: the nearer wins, so
         # a real medicine is never read as another ("fluvoxamin" is fluvoxamine, not fluoxetine). The lexicon's own

@@ -12,6 +12,8 @@ has one, may raise a finding the rules missed.
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +36,7 @@ from .content.safety_file import is_word
 from .deobfuscate import fold, split_joined
 from .detector import features, probabilities, scores
 from .morphology import base_forms
-from .normalize import Normalized, Normalizer, words
+from .normalize import Normalized, Normalizer, split, words
 from .reply import ESCALATIONS, Escalation, stronger
 
 _FUZZY_MIN = 5  # key words and prefixes this long or longer, typed as longer words, tolerate one typo
@@ -246,12 +248,15 @@ class Safety:
     """The compiled rules: which escalation, if any, a message calls for."""
 
     def __init__(self, spec: SafetyRules, normalizer: Normalizer, known: Collection[str] = (),
-                 detector: DetectorWeights | None = None) -> None:
+                 detector: DetectorWeights | None = None, *, typical: Sequence[str] = ()) -> None:
+        """`known`: words of the intents' examples (real words, never typos); `typical`: messages like those
+        patients send (the examples), to learn which of a rule's groups is rarest and so worth trying it by."""
         self.detector = detector
         self.normalizer = normalizer
-        self.known = frozenset(known)  # words of the intents' examples: real words, never typos
+        self.known = frozenset(known)
         # Compiling reads some twenty thousand phrases through the normaliser: the start-up cache keeps the result.
-        key = spec.digest and state_key("safety", spec.digest, normalizer.fingerprint, sorted(self.known))
+        key = spec.digest and state_key("safety", spec.digest, normalizer.fingerprint, sorted(self.known),
+                                        hashlib.sha256("\n".join(typical).encode()).hexdigest())
         state = load_state(key) if key else None
         if state is not None:
             try:
@@ -259,7 +264,7 @@ class Safety:
                 return
             except (KeyError, TypeError, ValueError):  # a cache from older code is just rebuilt
                 pass
-        self._build(spec)
+        self._build(spec, typical)
         if key:
             save_state(key, {"index": {k: v for k, v in vars(self.index).items() if k != "_ids"}, **{k: to_plain(getattr(self, k)) for k in _STATE}})
 
@@ -269,7 +274,7 @@ class Safety:
         for name in _STATE:
             setattr(self, name, from_plain(state[name], {"Rule": Rule}))
 
-    def _build(self, spec: SafetyRules) -> None:
+    def _build(self, spec: SafetyRules, typical: Sequence[str]) -> None:
         normalizer = self.normalizer
         self.index = PhraseIndex({MEDICINE: frozenset(m.replace(" ", "_") for m in normalizer.canonical)})
         self._read: dict[str, tuple[str, ...]] = {}  # the rules' own word runs, each read once while compiling
@@ -293,9 +298,21 @@ class Safety:
             self._long_stems.setdefault(stem[0], []).append(stem)
         self._context = self.index.add((CONTEXT,))
         self._after_crisis = self.index.add((AFTER_CRISIS,))
-        self._triggers: dict[int, list[int]] = {}  # phrase id -> the rules whose smallest group holds it
+        # phrase id -> the rules whose rarest group holds it: a rule is only tried where that group has a phrase.
+        # A group of everyday words ("i", "my", "should") would make every sentence try it; how often each
+        # phrase occurs is counted on typical messages.
+        self._triggers: dict[int, list[int]] = {}
+        seen: Counter[int] = Counter()
+        heads: dict[str, Any] = {}
+        for text in typical:
+            for sentence in self.normalizer(text, sentences=True).sentences:
+                seen.update(self.index.present(self._read_words(sentence, {}), heads))
+
+        def cost(group: frozenset[int]) -> int:
+            return sum(seen[p] for p in group) * 10 + len(group)
+
         for n, rule in enumerate(self.rules):
-            for pid in min(rule.groups, key=len):
+            for pid in min(rule.groups, key=cost):
                 self._triggers.setdefault(pid, []).append(n)
 
     # -- compiling ----------------------------------------------------------------------------------
@@ -332,6 +349,7 @@ class Safety:
         "what about with a beer?" is read as being about it; `after_crisis` says the conversation has had
         a crisis or emergency reply. `text` is the message as typed, for the second, undisguised reading.
         """
+        message_text = message if isinstance(message, str) else text  # what `message` was read from
         if isinstance(message, str):
             text = message if text is None else text
             message = self.normalizer(message, sentences=True)
@@ -347,7 +365,10 @@ class Safety:
         findings = self._check(read, len(message.words), extra, checked)
         folded = fold(text) if text is not None else None
         if folded is not None and folded != text:
-            second = self.normalizer(folded, sentences=True)
+            # Only the sentences undoing the disguise changed are read again ("k.i.l.l" in one of forty).
+            first = split(text) if text is not None and text == message_text else []
+            before = dict(zip(first, message.sentences, strict=False)) if len(first) == len(message.sentences) else {}
+            second = self.normalizer(folded, sentences=True, read_before=before)
             read = [self._read_words(s, memo) for s in second.sentences]  # the detector reads it undisguised
             findings += self._check(read, len(second.words), extra, checked)
         if self._pieces and text is not None and not text.isascii():
@@ -393,8 +414,11 @@ class Safety:
                 if best is not None and best.escalation:  # raising what a rule found takes more (train_detector.UPGRADE)
                     bar = max(bar, _UPGRADE)
                 if probs[cls] >= bar and _rank(cls) < _rank(best.cls if best else "none"):
+                    # The situation a rule of the same class saw, though it did not stand alone ("a side effect
+                    # now"), still picks the fitted reply.
+                    fitted = next((f.rule.reply for f in findings if f.rule.cls == cls and f.rule.reply), None)
                     rule = Rule("detector", cls, f"the statistical detector: {cls} with probability {probs[cls]:.2f}",
-                                (), frozenset(), (), 0, {})
+                                (), frozenset(), (), 0, {}, reply=fitted)
                     return Finding(cls, rule)
         return best
 
@@ -567,8 +591,11 @@ def _rank(cls: Outcome) -> int:
 
 
 def _stronger(a: Finding | None, b: Finding | None) -> Finding | None:
+    """The stronger class; of two of one class, the first whose rule has a reply fitted to the situation."""
     if a is None or b is None:
         return a or b
+    if _rank(b.cls) == _rank(a.cls):
+        return b if a.rule.reply is None and b.rule.reply is not None else a
     return b if _rank(b.cls) < _rank(a.cls) else a
 
 

@@ -116,8 +116,8 @@ def duplicate_intent_id(root: Path) -> tuple[Path, int | None]:
 
 
 def unknown_source_id(root: Path) -> tuple[Path, int | None]:
-    path = files_with(root, "responses", "answers")[0]
-    answer = next(a for a in entries(path, "answers") if a["source"])
+    path, answer = next((p, a) for p in files_with(root, "responses", "answers") for a in entries(p, "answers")
+                        if a["source"])
     lines = lines_of(path)
     n = answer.lines["source"] - 1
     lines[n] = lines[n].replace(answer["source"], answer["source"] + "-old")

@@ -343,8 +343,6 @@ def test_the_disclaimer_follows_answers_but_not_crisis_or_emergency_replies(bot:
     assert flat(bot.disclaimer) in flat(out.split("Type /help for commands")[-1])
 
 
-@pytest.mark.xfail(strict=True, reason="the reply after an emergency is the dialogue's (bot/dialogue.py, responses/), "
-                                       "which the safety work owns (issue 12 item 3); remove this mark when it lands")
 def test_thanks_after_an_overdose_reply_is_not_glad_it_helped(bot: Bot) -> None:
     _, out, _ = run(bot, "I took 30 of my pills\rthanks\r")
     assert "glad if that helped" not in out.split("I took 30 of my pills")[-1]

@@ -111,6 +111,9 @@ class SafetyReplies:
     regions: Mapping[str, Region]
     replies: Mapping[str, str]
     suggestions: Mapping[Escalation, tuple[str, ...]]
+    # What an answer says instead once the conversation has had a crisis or emergency reply: "thanks" is not
+    # "glad that helped", "is this private?" is answered with the crisis line's confidentiality too.
+    after_crisis: Mapping[str, str] = field(default_factory=dict)
 
 
 # The rule language's special tokens; every other token of a phrase is a word as the rule's author wrote it.

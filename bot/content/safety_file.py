@@ -36,7 +36,7 @@ from .model import (
     SafetyReplies,
     SafetyRules,
 )
-from .schema import fields, items, text
+from .schema import fields, hint, items, text
 from .yamlfile import LineDict, LineList
 
 _LIST_REF = re.compile(r"(@\w+)")
@@ -209,7 +209,8 @@ def _tokens(part: str, item: str, path: Path, line: int) -> Phrase:
 
 def safety_replies(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> SafetyReplies:
     """Check responses/safety.yaml: a default region, each region's numbers, and reply templates that fill."""
-    fields(data, path, required=("region", "regions", "replies", "suggestions"), what="safety.yaml")
+    fields(data, path, required=("region", "regions", "replies", "suggestions"), optional=("after_crisis",),
+           what="safety.yaml")
     raw_regions = data["regions"]
     if not isinstance(raw_regions, LineDict) or not isinstance(data["region"], str) or data["region"] not in raw_regions:
         raise ContentError(f"region {data['region']!r} is not defined under 'regions'", path=path, line=data.lines["region"])
@@ -239,8 +240,24 @@ def safety_replies(data: LineDict, path: Path, *, intent_ids: Collection[str]) -
             if not isinstance(sid, str) or sid not in intent_ids:
                 raise ContentError(f"suggested intent {sid!r} does not exist", path=path,
                                    line=suggestions.lines[escalation])
+    after = data.get("after_crisis") or LineDict()
+    if not isinstance(after, LineDict):
+        raise ContentError("'after_crisis' must map intent ids to the text said instead after a crisis", path=path,
+                           line=data.lines["after_crisis"])
+    for iid, template in after.items():
+        if iid not in intent_ids:
+            raise ContentError(f"after_crisis names intent {iid!r}, which does not exist{hint(iid, intent_ids)}",
+                               path=path, line=after.lines[iid])
+        for region in regions.values():
+            try:
+                str(template).format(**region.placeholders())
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ContentError(f"after_crisis text for {iid!r} does not fill for region {region.key!r}: {exc}",
+                                   path=path, line=after.lines[iid]) from None
+        text(after, iid, path)
     return SafetyReplies(str(data["region"]), regions, {k: str(v).strip() for k, v in replies.items()},
-                         {e: tuple(suggestions[e] or ()) for e in ESCALATIONS})
+                         {e: tuple(suggestions[e] or ()) for e in ESCALATIONS},
+                         {k: " ".join(str(v).split()) for k, v in after.items()})
 
 
 def is_word(token: str) -> bool:

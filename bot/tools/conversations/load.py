@@ -24,7 +24,7 @@ SCRIPT_KEYS = ("name", "settings", "turns")
 SETTINGS_KEYS = ("region",)
 TURN_KEYS = ("user", "users", "reset", "expect")
 EXPECT_KEYS = ("intent", "kind", "escalation", "source", "contains", "not_contains", "matches",
-               "suggestions_include", "disclaimer", "confidence_at_least", "resources")
+               "suggestions_include", "disclaimer", "confidence_at_least", "resources", "max_words")
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,10 @@ def _value(key: str, value: Any, path: Path, line: int) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
             return float(value)
         raise ScriptError("'confidence_at_least' must be a number from 0 to 1", path=path, line=line)
+    if key == "max_words":
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        raise ScriptError("'max_words' must be a whole number above 0", path=path, line=line)
     if not isinstance(value, bool):  # resources
         raise ScriptError("'resources' must be true or false", path=path, line=line)
     return value

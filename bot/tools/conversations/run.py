@@ -96,6 +96,8 @@ def problems(checks: Sequence[Check], reply: Reply, bot: Bot) -> list[str]:
             out.append("no disclaimer in the reply (it is there)")
         elif key == "confidence_at_least" and reply.confidence < want:
             out.append(f"confidence at least {want:.2f} (got {reply.confidence:.2f})")
+        elif key == "max_words" and len(reply.body.split()) > want:
+            out.append(f"a reply of at most {want} words (got {len(reply.body.split())})")
         elif key == "resources" and bool(reply.resources and reply.resources in reply.text) != want:
             out.append("crisis resources still shown (got none)" if want else "no crisis resources (they are shown)")
     return out
