@@ -223,14 +223,7 @@ def safety_replies(data: LineDict, path: Path, *, intent_ids: Collection[str]) -
         raise ContentError("'replies' must map each reply's name to its text", path=path, line=data.lines["replies"])
     fields(replies, path, required=SAFETY_REPLIES, optional=tuple(k for k in replies if k not in SAFETY_REPLIES),
            what="replies")
-    for name, template in replies.items():
-        for region in regions.values():
-            try:
-                str(template).format(**region.placeholders())
-            except (KeyError, IndexError, ValueError) as exc:
-                raise ContentError(f"reply {name!r} does not fill for region {region.key!r}: {exc}",
-                                   path=path, line=replies.lines[name]) from None
-        text(replies, name, path)
+    _fill(replies, regions, path, "reply")
     suggestions = fields(data["suggestions"], path, required=ESCALATIONS, what="suggestions")
     for escalation in ESCALATIONS:
         if not isinstance(suggestions[escalation] or [], list):
@@ -244,20 +237,26 @@ def safety_replies(data: LineDict, path: Path, *, intent_ids: Collection[str]) -
     if not isinstance(after, LineDict):
         raise ContentError("'after_crisis' must map intent ids to the text said instead after a crisis", path=path,
                            line=data.lines["after_crisis"])
-    for iid, template in after.items():
+    for iid in after:
         if iid not in intent_ids:
             raise ContentError(f"after_crisis names intent {iid!r}, which does not exist{hint(iid, intent_ids)}",
                                path=path, line=after.lines[iid])
+    _fill(after, regions, path, "after_crisis text for")
+    return SafetyReplies(str(data["region"]), regions, {k: str(v).strip() for k, v in replies.items()},
+                         {e: tuple(suggestions[e] or ()) for e in ESCALATIONS},
+                         {k: " ".join(str(v).split()) for k, v in after.items()})
+
+
+def _fill(templates: LineDict, regions: Mapping[str, Region], path: Path, what: str) -> None:
+    """Every template is text that every region's numbers fill ({crisis_line}, {emergency_number}...)."""
+    for name, template in templates.items():
         for region in regions.values():
             try:
                 str(template).format(**region.placeholders())
             except (KeyError, IndexError, ValueError) as exc:
-                raise ContentError(f"after_crisis text for {iid!r} does not fill for region {region.key!r}: {exc}",
-                                   path=path, line=after.lines[iid]) from None
-        text(after, iid, path)
-    return SafetyReplies(str(data["region"]), regions, {k: str(v).strip() for k, v in replies.items()},
-                         {e: tuple(suggestions[e] or ()) for e in ESCALATIONS},
-                         {k: " ".join(str(v).split()) for k, v in after.items()})
+                raise ContentError(f"{what} {name!r} does not fill for region {region.key!r}: {exc}",
+                                   path=path, line=templates.lines[name]) from None
+        text(templates, name, path)
 
 
 def is_word(token: str) -> bool:

@@ -304,6 +304,7 @@ def table(results: dict[int, dict[str, Any]]) -> str:
 MARKDOWN_ROWS = (
     ("p50_ms", "per-turn latency p50 (safety + matching + reply)", "{:.2f} ms"),
     ("p99_ms", "per-turn latency p99", "{:.2f} ms"),
+    ("long_p99_ms", f"a {LONG_CHARS:,}-character message, p99", "{:.1f} ms"),
     ("turns_per_s", "throughput (one thread)", "{:,.0f} turns/s"),
     ("first_reply_s", "process start to first reply", "{:.2f} s"),
     ("cold_first_reply_s", "the same with an empty start-up cache", "{:.2f} s"),

@@ -150,15 +150,11 @@ def _medicines(content: Content) -> str:
         members = [m for m in content.medicines.values() if m.cls == key]
         names = "; ".join(m.name + (f" ({', '.join(m.brands)})" if m.brands else "") for m in members)
         source = content.sources.get(cls.source or "")
-        parts.append("\n".join([
-            f'<section class="item" id="class-{escape(key)}">',
-            f"<h3>{escape(cls.name)} <span class=\"small\">({escape(key)})</span></h3>",
-            f'<div class="label">Full name</div><p>{escape(cls.long)}</p>',
-            f'<div class="label">What the bot says</div><p>{escape(cls.about)}</p>',
-            f'<p class="small">Source: {escape(source.cited) if source else "none"}. Medicines: {escape(names)}.</p>',
-            _signoff(),
-            "</section>",
-        ]))
+        parts.append(_item(f"class-{key}", f'{escape(cls.name)} <span class="small">({escape(key)})</span>',
+                           f'<div class="label">Full name</div><p>{escape(cls.long)}</p>'
+                           f'<div class="label">What the bot says</div><p>{escape(cls.about)}</p>'
+                           f'<p class="small">Source: {escape(source.cited) if source else "none"}. '
+                           f"Medicines: {escape(names)}.</p>"))
     return "\n".join(parts)
 
 
@@ -166,19 +162,22 @@ def _escalations(content: Content) -> str:
     regions = content.safety.regions
     parts = ["<h2>Escalation replies</h2>",
              ("<p>What the bot shows instead of an answer when a message needs a clinician, a crisis line or "
-             "emergency help; each with every region's help lines as the patient sees them.</p>")]
-    for key, template in content.safety.replies.items():
+              "emergency help; each with every region's help lines as the patient sees them. Then what an answer "
+              "says instead once a conversation has had a crisis or emergency reply.</p>")]
+    heads = "".join(f"<th>{escape(region.name)}</th>" for region in regions.values())
+    texts = [(f"reply-{key}", key.replace("_", " "), template) for key, template in content.safety.replies.items()]
+    texts += [(f"after-{iid}", f"after a crisis: {content.intent(iid).question}", template)
+              for iid, template in content.safety.after_crisis.items()]
+    for anchor, title, template in texts:
         cells = "".join(f"<td>{_paragraphs(template.format(**region.placeholders()))}</td>"
                         for region in regions.values())
-        heads = "".join(f"<th>{escape(region.name)}</th>" for region in regions.values())
-        parts.append("\n".join([
-            f'<section class="item" id="reply-{escape(key)}">',
-            f"<h3>{escape(key.replace('_', ' '))}</h3>",
-            f"<table><tr>{heads}</tr><tr>{cells}</tr></table>",
-            _signoff(),
-            "</section>",
-        ]))
+        parts.append(_item(anchor, escape(title), f"<table><tr>{heads}</tr><tr>{cells}</tr></table>"))
     return "\n".join(parts)
+
+
+def _item(anchor: str, title: str, body: str) -> str:
+    """One thing to sign: its heading (HTML), what it says (HTML), and the sign-off box."""
+    return f'<section class="item" id="{escape(anchor)}">\n<h3>{title}</h3>\n{body}\n{_signoff()}\n</section>'
 
 
 def _paragraphs(text: str) -> str:

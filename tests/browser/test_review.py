@@ -45,7 +45,8 @@ def test_every_question_is_there_with_its_answer_and_a_box_to_sign(page: tuple[P
         answer = " ".join(CONTENT.answers[intent.id].text.split()[:8])
         assert answer in " ".join(item.inner_text().split()), intent.id
     boxes = view.locator(".signoff").count()
-    assert boxes == len(CONTENT.intents) + len(CONTENT.classes) + len(CONTENT.safety.replies)
+    assert boxes == (len(CONTENT.intents) + len(CONTENT.classes) + len(CONTENT.safety.replies)
+                     + len(CONTENT.safety.after_crisis))
 
 
 def test_the_passages_are_quoted_beside_the_answer(page: tuple[Page, list[str]]) -> None:
