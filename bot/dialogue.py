@@ -139,6 +139,7 @@ class Session:
         self._medicine: str | None = None
         self._crisis = False
         self._escalated: set[str] = set()  # the escalation classes this conversation has had a reply for
+        self._carried: frozenset[int] = frozenset()  # the safety rules' phrases said earlier that still hold
         self._seen = self.bot.clock()
 
     @property
@@ -210,7 +211,9 @@ class Session:
             return self._build("fallback", ui.empty, notice=notice, suggestions=bot.examples[:3])
         read = bot.normalizer(whole, sentences=True)  # once a turn: safety reads all of it
         norm = read if whole == text else bot.normalizer(text, sentences=True)
-        finding = bot.safety.check_all(read, medicine=self._medicine, after_crisis=self._crisis, text=whole)
+        finding = bot.safety.check_all(read, medicine=self._medicine, after_crisis=self._crisis, text=whole,
+                                       after_emergency="emergency" in self._escalated, earlier=self._carried)
+        self._carried |= bot.safety.carried(read)  # "I'm 12 weeks pregnant", for the turns after this one
         if read.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
             self._medicine = read.medicines[0]
         if finding is not None and finding.escalation is not None:
@@ -218,7 +221,12 @@ class Session:
         language = detect(whole, bot.safety.known)
         if language is not None:
             return self._help_lines("language", notice, f"written in {language}; the bot answers only in English")
-        if finding is not None:  # a question about danger in general: an honest short answer and the help lines
+        if finding is not None:  # danger asked about in general: the answer the documents give, with the help lines
+            ranked = bot.reader.read(text, norm, self._context()).ranked
+            if ranked and ranked[0].score >= bot.settings.general_answer_threshold and ranked[0].intent != OUT_OF_SCOPE \
+                    and bot.content.intent(ranked[0].intent).kind == "answer":  # "an essay on suicide: what causes depression?"
+                return self._answer(ranked[0], text, norm, notice, help_lines=True,
+                                    how=f"a general question (safety rule {finding.rule.id}), shown with the help lines")
             return self._help_lines("info", notice, f"safety rule {finding.rule.id} read as a general question")
         if number is not None:
             n, question = number
@@ -274,7 +282,7 @@ class Session:
         return fits[0] if first >= self.bot.answer_threshold and first > second + self.bot.clarify_margin else None
 
     def _answer(self, match: Match, text: str, norm: Normalized, notice: str | None, *,
-                also: tuple[str, ...] = (), how: str = "") -> Reply:
+                also: tuple[str, ...] = (), how: str = "", help_lines: bool = False) -> Reply:
         bot = self.bot
         answer = bot.content.answers[match.intent]
         intent = bot.content.intent(match.intent)
@@ -305,8 +313,8 @@ class Session:
             suggestions = tuple(dict.fromkeys((*asked, *suggestions)))[:3]
         reason = f"intent {match.intent} (score {match.score:.2f}, nearest example: {match.example!r})"
         return self._build(kind, body, intent=match.intent, confidence=match.score, source=source,
-                           suggestions=suggestions, notice=notice, help_lines=answer.help_lines, short=short,
-                           rule=reason + (f"; read as {how}" if how else ""))
+                           suggestions=suggestions, notice=notice, help_lines=answer.help_lines or help_lines,
+                           short=short, rule=reason + (f"; read as {how}" if how else ""))
 
     def _brand_said(self, name: str, text: str) -> str | None:
         """The brand name of this medicine the patient typed, if they used one."""
@@ -394,6 +402,9 @@ class Session:
         ui, replies = self.bot.content.ui, self.bot.content.safety.replies
         if reply.escalation is not None:
             body = replies[f"{reply.escalation}_again"].format(**self.bot.lines)
+        elif reply.kind == "answer" and reply.intent and self.bot.content.intent(reply.intent).kind == "social" \
+                and (short := self.bot.content.answers[reply.intent].short) and short != reply.body:
+            body = short  # "thank you" twice, or a feeling said again: met again briefly, not "my documents say"
         elif reply.kind == "answer":
             body = ui.repeat_answer
         else:

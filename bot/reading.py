@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .matcher import OUT_OF_SCOPE, Match
 from .normalize import Normalized
 
-PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one)\b")
+PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one|ones)\b")
 WHAT_ABOUT = re.compile(r"^(?:and |so |but )?(?:what|how) about\b\s*")
 ELLIPSIS = re.compile(r"^(?:and |but |also |so )?(?:for|in|with|during|on|if|after|before|and)\b\s*")
 WHY = re.compile(r"^(?:and |but |so )?(?:why|how come|why not|why is that|why so|but why|how so)\W*$")
@@ -87,7 +87,13 @@ class Reader:
         best, how = ranked, ""
         ellipsis = ELLIPSIS.match(plain)
         if ellipsis and context.question and not about:  # "and for migraine?": the last question, for migraine
-            asked = self._boosted(f"{context.question} {plain[ellipsis.end():]}")
+            rest = plain[ellipsis.end():]
+            alone = self.rank(rest) if not PRONOUNS.search(rest) else []
+            # "and CBT?" after psychodynamic therapy asks about CBT, as "what about CBT?" would; "and for migraine?"
+            # after a question about pain, about migraine. But "and for duloxetine?" asks the same question again.
+            if alone and alone[0].score >= self.threshold and alone[0].intent not in (OUT_OF_SCOPE, "medication_info"):
+                return Reading(alone, how=f"{ellipsis.group(0).strip()}: {rest!r} read on its own")
+            asked = self._boosted(f"{context.question} {rest}")
             if _better(asked, best):
                 best, how = asked, "the last question asked again with these words"
         if PRONOUNS.search(plain) or about:

@@ -23,6 +23,7 @@ from rapidfuzz.distance import Indel
 from .cache import from_plain, load_state, save_state, state_key, to_plain
 from .content.model import (
     AFTER_CRISIS,
+    AFTER_EMERGENCY,
     CONTEXT,
     GAP,
     MEDICINE,
@@ -41,6 +42,7 @@ from .reply import ESCALATIONS, Escalation, stronger
 
 _FUZZY_MIN = 5  # key words and prefixes this long or longer, typed as longer words, tolerate one typo
 _NEGATION_REACH = 4  # a denial covers this many words after it ("I have not taken any of my pills")
+_FIRST_REACH = 3  # "I", "me", "my" this soon after a rule's words make a general question one's own
 _PAST_REACH = 8  # a time long past this near ("years ago I overdosed"), not "... my pain has been bad this week"
 _WINDOW_WORDS = 12  # two sentences side by side are read together when this short in all,
 _SHORT = 4  # and one of them this short ("took them. all 30.")
@@ -49,7 +51,7 @@ _SURE = 0.99  # the detector this sure of danger overrides a rule's denial
 _DETECT_WHOLE = 80  # a broad rule in a longer message asks the detector about its own sentence and neighbours
 # What the start-up cache keeps of a compiled Safety, besides its phrase index.
 _STATE = ("rules", "_pieces", "cues", "_base", "_exact", "_stems", "_vocabulary", "_keywords", "_long_stems",
-          "_context", "_after_crisis", "_triggers")
+          "_context", "_after_crisis", "_after_emergency", "_triggers")
 Outcome = Escalation | str  # a class, or "info": a general answer with the help lines
 
 
@@ -139,7 +141,8 @@ class Safety:
                      for name, phrases in spec.cues.items()}
         del self._read
         self._exact, self._stems = self.index.vocabulary()
-        self._vocabulary = self._exact | self.known  # what a run-together word may split into
+        # What a run-together word may split into: the rules' words in any inflection ("killingmyself"), and the content's.
+        self._vocabulary = self._exact | self.known | frozenset(self._base)
         self._keywords: dict[str, list[str]] = {}
         self._long_stems: dict[str, list[str]] = {}  # longest first, so "overdos" wins over "over"
         for word in sorted(w for w in self._exact if len(w) >= _FUZZY_MIN and w.isalpha()):
@@ -148,6 +151,7 @@ class Safety:
             self._long_stems.setdefault(stem[0], []).append(stem)
         self._context = self.index.add((CONTEXT,))
         self._after_crisis = self.index.add((AFTER_CRISIS,))
+        self._after_emergency = self.index.add((AFTER_EMERGENCY,))
         # phrase id -> the rules whose rarest group holds it: a rule is only tried where that group has a phrase.
         # A group of everyday words ("i", "my", "should") would make every sentence try it; how often each
         # phrase occurs is counted on typical messages.
@@ -192,7 +196,8 @@ class Safety:
 
     # -- checking -----------------------------------------------------------------------------------
     def check_all(self, message: str | Normalized, *, medicine: str | None = None, after_crisis: bool = False,
-                  text: str | None = None) -> Finding | None:
+                  after_emergency: bool = False, earlier: Collection[int] = (), text: str | None = None
+                  ) -> Finding | None:
         """The strongest escalation the message calls for, or None.
 
         `medicine` is the medicine the conversation last named, so that a follow-up such as
@@ -209,6 +214,9 @@ class Safety:
             extra = {self._context: -1, **dict.fromkeys(named, -1)}
         if after_crisis:
             extra[self._after_crisis] = -1
+        if after_emergency:
+            extra[self._after_emergency] = -1
+        extra.update(dict.fromkeys(earlier, -1))
         memo: dict[str, tuple[str, ...]] = {}
         checked: dict[tuple[str, ...], dict[int, int]] = {}  # windows read once need no second reading
         read = [self._read_words(s, memo) for s in message.sentences]
@@ -225,6 +233,15 @@ class Safety:
             lowered = text.casefold()
             findings += [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in lowered]
         return self._decide(findings, _Reading(self, read) if self.detector else None)
+
+    def carried(self, message: Normalized) -> frozenset[int]:
+        """What a message says that holds for the rest of the conversation ("I'm 12 weeks pregnant"): phrase ids
+        of the `carry_turns` cue, for `check_all(earlier=...)` on the turns after it."""
+        keep = self.cues.get("carry_turns", frozenset())
+        if not keep:
+            return frozenset()
+        memo: dict[str, tuple[str, ...]] = {}
+        return frozenset(p for s in message.sentences for p in self.index.present(self._read_words(s, memo)) if p in keep)
 
     def rule_findings(self, text: str) -> list[Finding]:
         """What the rules alone find in a message (for training and reviewing the detector)."""
@@ -358,7 +375,10 @@ class Safety:
         others = [present[p] for p in cues.get("other", ()) if p in present and present[p] <= anchor]
         asked = any(present[p] == 0 for p in cues.get("general", ()) if p in present)
         studied = any(p in present for p in cues.get("study", ()))  # a leaflet, an essay, a character in a book
-        if ((asked or studied) and not firsts) or (personal and not firsts and not others):
+        # "is it a myth that antidepressants make people suicidal? I read an article": the "I" long after the words
+        # is the reader, not the one in danger.
+        near = [f for f in firsts if f <= anchor + _FIRST_REACH]
+        if ((asked or studied) and not near) or (personal and not firsts and not others):
             seen.append("general")
         if others and max(others) >= max((f for f in firsts if f < anchor), default=-1):
             seen.append("other")

@@ -193,7 +193,7 @@ def test_a_number_out_of_range_keeps_the_list_in_plain_and_json_modes(bot: Bot) 
     first = bot.reply(cbt(bot))
     n = len(first.suggestions)
     plain = psychoed(stdin=f"{cbt(bot)}\n{n + 4}\n1\n")
-    assert f"There is no question {n + 4} here. Type a number from 1 to {n}" in plain.stdout
+    assert f"There is no question {n + 4} here. Choose a number from 1 to {n}" in plain.stdout
     assert flat(bot.reply(first.suggestions[0]).body) in flat(plain.stdout.split(f"no question {n + 4}")[1])
     replies = json_lines(psychoed("--json", stdin=f"{cbt(bot)}\n{n + 4}\n1\n").stdout)
     assert replies[1]["kind"] == "clarify" and replies[1]["suggestions"] == list(first.suggestions)

@@ -280,12 +280,12 @@ def test_content_option_tests_another_content_folder(tmp_path: Path) -> None:
     for sub in ("intents", "responses"):
         shutil.copytree(ROOT / sub, tmp_path / "clinic" / sub)
     ui = tmp_path / "clinic" / "responses" / "ui.yaml"
-    ui.write_text(ui.read_text(encoding="utf-8").replace("Please type a question.", "Type your question here."),
+    ui.write_text(ui.read_text(encoding="utf-8").replace("Please ask a question.", "Type your question here."),
                   encoding="utf-8")
-    write(tmp_path, "test_empty.yaml", 'name: empty\nturns:\n  - user: ""\n    expect: {contains: [Please type a question]}\n')
+    write(tmp_path, "test_empty.yaml", 'name: empty\nturns:\n  - user: ""\n    expect: {contains: [Please ask a question]}\n')
     assert psychoed(tmp_path / "test_empty.yaml").returncode == 0
     done = psychoed("--content", tmp_path / "clinic", tmp_path / "test_empty.yaml")
-    assert done.returncode == 1 and "reply containing 'Please type a question'" in done.stdout
+    assert done.returncode == 1 and "reply containing 'Please ask a question'" in done.stdout
 
 
 # -- reports ------------------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ def test_topics_lists_questions_not_small_talk_and_the_bot_itself_last(bot: Bot)
 def test_a_number_out_of_range_after_topics_keeps_the_topics(bot: Bot) -> None:
     names = list(topics(bot))
     _, out, _ = run(bot, f"/topics\r{len(names) + 5}\r1\r")
-    assert f"There is no question {len(names) + 5} here. Type a number from 1 to {len(names)}" in out
+    assert f"There is no question {len(names) + 5} here. Choose a number from 1 to {len(names)}" in out
     assert f"{names[0]} (type a number to ask):" in out            # "1" still meant the first topic
 
 
@@ -249,7 +249,7 @@ def test_ctrl_c_clears_the_line_instead_of_sending_it(bot: Bot) -> None:
 def test_empty_line_and_bad_numbers_get_a_short_hint(bot: Bot) -> None:
     _, out, _ = run(bot, "\r   \r99\r")
     assert out.count("Type a question, a number from the list, or /help.") == 2
-    assert f"There is no question 99 here. Type a number from 1 to {len(bot.examples)}" in out
+    assert f"There is no question 99 here. Choose a number from 1 to {len(bot.examples)}" in out
 
 
 def test_crisis_reply_is_labelled_and_bold_and_resources_stay_visible(bot: Bot) -> None:

@@ -92,9 +92,10 @@ class Region:
     emergency_number: str
     poison_control: str
     banner: str
+    other_languages: str  # a line for those who need another language or cannot talk ("En español: ...")
 
     def placeholders(self) -> dict[str, str]:
-        """What {crisis_line}, {emergency_number}, {poison_control}, {banner} and {name} fill with."""
+        """What {crisis_line}, {emergency_number}, {poison_control}, {banner}, {name} and {other_languages} fill with."""
         return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "key"}
 
 
@@ -121,15 +122,18 @@ GAP = ".."          # up to three words
 NUMBER = "#"        # any number written in digits; "#6+" a number of 6 or more
 CONTEXT = "<context>"  # the conversation named a medicine earlier; no typed word can equal it
 AFTER_CRISIS = "<after-crisis>"  # the conversation has had a crisis or emergency reply
+AFTER_EMERGENCY = "<after-emergency>"  # the conversation has had an emergency reply
 MEDICINE = "<medicine>"  # any medicine the lexicon knows, by any of its names
-SPECIAL = (CONTEXT, AFTER_CRISIS, MEDICINE)
+SPECIAL = (CONTEXT, AFTER_CRISIS, AFTER_EMERGENCY, MEDICINE)
 Phrase = tuple[str, ...]
 
 # What the words around a rule's words can tell (NegEx/ConText): denied, long past, asked in general, someone else.
 MODIFIERS = ("negated", "past", "general", "other")
 # What a modifier does to the rule's finding: nothing, no escalation, a general answer with help lines, or another class.
 OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
-CUES = ("negation", "past", "general", "study", "other", "first_person", "carry")
+# carry: named in one sentence, it holds for the rest of the message ("my sertraline. can i stop?");
+# carry_turns: named in one message, it holds for the rest of the conversation ("I'm 12 weeks pregnant").
+CUES = ("negation", "past", "general", "study", "other", "first_person", "carry", "carry_turns")
 
 
 @dataclass(frozen=True)
@@ -200,13 +204,16 @@ class Settings:
     clarify_margin: float = 0.02    # top two closer than this (and both above clarify_floor): ask which
     clarify_floor: float = 0.12
     followup_bonus: float = 0.02    # preference for reading a short follow-up against the last subject
+    # Danger asked about in general is answered from the documents only this surely ("an essay on suicide:
+    # what causes depression?"); less sure, it gets the honest short reply with the help lines.
+    general_answer_threshold: float = 0.2
     weights: Weights = field(default_factory=Weights)
     max_chars: int = 1000           # the longest message the front ends accept, and what matching reads
     safety_chars: int = 20000       # what the safety check reads of a message, always all a front end sends
     idle_timeout: float = 120.0     # seconds without a message before a session forgets everything
 
 
-MATCHER_KEYS = ("answer_threshold", "clarify_margin", "clarify_floor", "followup_bonus")
+MATCHER_KEYS = ("answer_threshold", "clarify_margin", "clarify_floor", "followup_bonus", "general_answer_threshold")
 WEIGHT_KEYS = tuple(f.name for f in fields(Weights))
 
 

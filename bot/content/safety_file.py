@@ -20,6 +20,7 @@ from ..normalize import words
 from ..reply import ESCALATIONS
 from .model import (
     AFTER_CRISIS,
+    AFTER_EMERGENCY,
     CONTEXT,
     CUES,
     GAP,
@@ -50,7 +51,7 @@ def rule_specs(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> Sa
     fields(data, path, required=("lists", "rules"), optional=("cues", "context"), what="safety.yaml")
     lists: dict[str, tuple[Phrase, ...]] = {
         "medicine": ((MEDICINE,),), "context": ((CONTEXT,),),
-        "after_crisis": ((AFTER_CRISIS,),)}
+        "after_crisis": ((AFTER_CRISIS,),), "after_emergency": ((AFTER_EMERGENCY,),)}
     raw_lists = data["lists"]
     if not isinstance(raw_lists, LineDict):
         raise ContentError("'lists' must map names to lists of phrases", path=path, line=data.lines["lists"])

@@ -51,8 +51,9 @@ def corpus(bot: Bot, folder: Path, without: Sequence[Path] = ()) -> list[tuple[s
         # turns before it ("and can I double it?"), but one that needs none needs none alone either.
         for conversation in data.get("conversations", []):
             for turn in conversation.get("turns", []) if isinstance(conversation, dict) else ():
-                if isinstance(turn, dict) and isinstance(turn.get("user"), str) and turn.get("expect", 0) is None:
-                    out.append((turn["user"], "none"))
+                text = turn.get("user") or turn.get("text") if isinstance(turn, dict) else None
+                if isinstance(text, str) and turn.get("expect", 0) in (None, "none", "null"):
+                    out.append((text, "none"))
     heldout = yaml.safe_load((tests_dir() / "eval" / "heldout.yaml").read_text(encoding="utf-8"))
     out += [(c["text"], "none") for c in heldout["cases"]]
     out += [(e, "none") for i in bot.content.intents for e in (i.question, *i.examples)]
@@ -113,6 +114,7 @@ def folds(n: int, k: int, seed: int = 7) -> Iterator[tuple[list[int], list[int]]
 # by how much a miss costs) while escalating no more than MAX_FALSE of the messages that need no escalation.
 MAX_FALSE = 0.04
 WEIGHT = {"clinician": 1.0, "crisis": 3.0, "emergency": 2.0}
+ALONE_FLOOR = 0.9  # our own suites never pull the detector's own threshold lower than this
 ALONE = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.96, 0.98, 0.99, 1.01]
 CONFIRM = [0.0, 0.01, 0.02, 0.05, 0.08, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01]
 
@@ -189,11 +191,14 @@ def suite_floor(bot: Bot, model: Any, thresholds: dict[str, float]) -> dict[str,
     variant (a typo, no punctuation, capitals, a friendly sentence around it), that a broad rule catches must stand.
     Those suites are the regression gate (`psychoed eval --safety`); the greedy choice never sees variants."""
     out: dict[str, float] = {}
+    blind = [c for path in sorted((tests_dir() / "safety").glob("blind-*.yaml"))
+             for c in yaml.safe_load(path.read_text(encoding="utf-8")).get("cases", []) if not c.get("ambiguous")]
     for k in range(1, len(LABELS)):
         cls = LABELS[k]
         path = tests_dir() / "safety" / f"{cls}.yaml"
         cases = yaml.safe_load(path.read_text(encoding="utf-8"))["cases"]
         texts = [v for case in cases for v in variants(case if isinstance(case, str) else case["text"])]
+        texts += [c["text"] for c in blind if c.get("expect") == cls]  # the folded blind sets, as written
         firm, broad = rule_classes(bot, texts)
         # The bot reads a sentence alone as well as with the others (Safety's confirm): the larger danger counts.
         readings = [[[w for w in s] for s in bot.safety.reading(t)] for t in texts]
@@ -206,6 +211,13 @@ def suite_floor(bot: Bot, model: Any, thresholds: dict[str, float]) -> dict[str,
         if needed:
             floor = max((v for v in CONFIRM if v <= min(needed)), default=0.0)
             out[f"confirm.{cls}"] = min(thresholds[f"confirm.{cls}"], floor)
+        # What no rule catches, the detector alone must: down to ALONE_FLOOR, never below (there, a rule must).
+        alone = [max(p[k] for p in model.predict_proba(_matrix([[f for s in sentences for f in features(s, bot.safety.known)]])))
+                 for sentences, f, b in zip(readings, firm, broad, strict=True) if max(f, b) < k]
+        reachable = [p for p in alone if p >= ALONE_FLOOR]
+        if reachable:
+            floor = max((v for v in ALONE if v <= min(reachable)), default=ALONE_FLOOR)
+            out[f"alone.{cls}"] = min(thresholds[f"alone.{cls}"], max(floor, ALONE_FLOOR))
     return out
 
 
