@@ -42,6 +42,7 @@ from .reply import ESCALATIONS, Escalation, stronger
 
 _FUZZY_MIN = 5  # key words and prefixes this long or longer, typed as longer words, tolerate one typo
 _NEGATION_REACH = 4  # a denial covers this many words after it ("I have not taken any of my pills")
+_NEAR = 6  # words either side of a rule's own that the detector confirms it by
 _FIRST_REACH = 3  # "I", "me", "my" this soon after a rule's words make a general question one's own
 _PAST_REACH = 8  # a time long past this near ("years ago I overdosed"), not "... my pain has been bad this week"
 _WINDOW_WORDS = 12  # two sentences side by side are read together when this short in all,
@@ -90,6 +91,7 @@ class Finding:
     modifiers: tuple[str, ...] = ()
     where: int = 0           # the sentence it was found in
     excused: bool = False    # the rule fired, but a denial, a time long past or a general question set it aside
+    near: tuple[str, ...] = ()  # the words around the rule's own: what the detector confirms it by
 
     @property
     def escalation(self) -> Escalation | None:
@@ -268,7 +270,7 @@ class Safety:
             if finding.excused:
                 continue
             if (cls and finding.rule.confirm and reading is not None
-                    and reading.danger(finding.where) < self._threshold(f"confirm.{cls}")):
+                    and reading.danger(finding.where, finding.near) < self._threshold(f"confirm.{cls}")):
                 continue
             best = _stronger(best, finding)
         if reading is not None:
@@ -351,17 +353,18 @@ class Safety:
         """The rule's finding once denials, times long past, general questions and other people are read."""
         anchor = min((present[p] for p in rule.groups[0] if p in present), default=0)
         seen = self._modifiers(present, anchor, window, personal=rule.personal)
+        near = window[max(0, anchor - _NEAR):max(0, anchor) + _NEAR + 1]
         outcome: Outcome = rule.cls
         for modifier in ("negated", "past", "general"):
             if modifier in seen:
                 effect = rule.context.get(modifier, "keep")
                 if effect == "drop":
-                    return Finding(rule.cls, rule, modifiers=tuple(seen), where=where, excused=True)
+                    return Finding(rule.cls, rule, modifiers=tuple(seen), where=where, excused=True, near=near)
                 if effect != "keep":
                     outcome = effect
                     break
         other = "other" in seen and rule.context.get("other", "keep") == "keep"
-        return Finding(outcome, rule, other, tuple(seen), where)
+        return Finding(outcome, rule, other, tuple(seen), where, near=near)
 
     def _modifiers(self, present: dict[int, int], anchor: int, window: tuple[str, ...], *,
                    personal: bool = False) -> list[str]:
@@ -424,11 +427,16 @@ class _Reading:
             self._probs[key] = probabilities(self.model, parts=[self._sentence(n) for n in sentences])
         return self._probs[key]
 
-    def danger(self, where: int) -> float:
-        """How sure the detector is that the sentence `where` is about danger: read with its neighbours, or alone
-        (so a friendly opening, "hi, I have had back pain for years", does not dilute the sentence that matters)."""
-        alone = probabilities(self.model, parts=[self._sentence(where)]) if where < len(self.read) else {"none": 1.0}
-        return 1 - min(self.around(where)["none"], alone["none"])
+    def danger(self, where: int, near: Sequence[str] = ()) -> float:
+        """How sure the detector is that the sentence `where` is about danger: read with its neighbours, alone, or
+        just the words around the rule's own (so that "hi, I have had back pain for years", or "thanks, sorry for
+        the long message" run on after it, does not dilute what matters)."""
+        readings = [self.around(where)]
+        if where < len(self.read):
+            readings.append(probabilities(self.model, parts=[self._sentence(where)]))
+        if near:
+            readings.append(probabilities(self.model, features(near, self.model.plain, self._memo)))
+        return 1 - min(r["none"] for r in readings)
 
     def whole_message(self, without: Collection[int] = ()) -> dict[str, float]:
         """The probabilities for the whole message (but the sentences `without`), as the detector was trained."""

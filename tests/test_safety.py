@@ -146,7 +146,7 @@ def test_overdose_reply_gives_poison_control_and_the_crisis_line(shared_bot: Bot
 
 @pytest.mark.parametrize(("text", "rule"), [
     ("i want to kill myself", "crisis.harm_self"),
-    ("my dog ate my zoloft", "emergency.overdose_child_or_pet"),
+    ("my dog ate my zoloft", "emergency.overdose_pet"),
     ("whats the best way to come off sertraline", "clinician.coming_off"),
 ])
 def test_reply_names_the_rule_that_fired(shared_bot: Bot, text: str, rule: str) -> None:

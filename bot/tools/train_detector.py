@@ -200,11 +200,12 @@ def suite_floor(bot: Bot, model: Any, thresholds: dict[str, float]) -> dict[str,
         texts = [v for case in cases for v in variants(case if isinstance(case, str) else case["text"])]
         texts += [c["text"] for c in blind if c.get("expect") == cls]  # the folded blind sets, as written
         firm, broad = rule_classes(bot, texts)
-        # The bot reads a sentence alone as well as with the others (Safety's confirm): the larger danger counts.
-        readings = [[[w for w in s] for s in bot.safety.reading(t)] for t in texts]
+        # As Safety's confirm reads it: the whole, each sentence alone, and the words around each broad rule's own.
+        readings = [bot.safety.reading(t) for t in texts]
         danger = []
-        for sentences in readings:
-            parts = [sentences] + ([[s] for s in sentences] if len(sentences) > 1 else [])
+        for text, sentences in zip(texts, readings, strict=True):
+            parts = [list(sentences)] + [[s] for s in sentences]
+            parts += [[f.near] for f in bot.safety.rule_findings(text) if f.rule.confirm and f.near]
             rows = _matrix([[f for s in part for f in features(s, bot.safety.known)] for part in parts])
             danger.append(max(1 - p[0] for p in model.predict_proba(rows)))
         needed = [d for d, f, b in zip(danger, firm, broad, strict=True) if b >= k > f]
@@ -213,7 +214,7 @@ def suite_floor(bot: Bot, model: Any, thresholds: dict[str, float]) -> dict[str,
             out[f"confirm.{cls}"] = min(thresholds[f"confirm.{cls}"], floor)
         # What no rule catches, the detector alone must: down to ALONE_FLOOR, never below (there, a rule must).
         alone = [max(p[k] for p in model.predict_proba(_matrix([[f for s in sentences for f in features(s, bot.safety.known)]])))
-                 for sentences, f, b in zip(readings, firm, broad, strict=True) if max(f, b) < k]
+                 for sentences, f, b in zip(readings, firm, broad, strict=True) if max(f, b) < k]  # whole, as at run time
         reachable = [p for p in alone if p >= ALONE_FLOOR]
         if reachable:
             floor = max((v for v in ALONE if v <= min(reachable)), default=ALONE_FLOOR)
