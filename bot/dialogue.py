@@ -211,9 +211,11 @@ class Session:
             return self._build("fallback", ui.empty, notice=notice, suggestions=bot.examples[:3])
         read = bot.normalizer(whole, sentences=True)  # once a turn: safety reads all of it
         norm = read if whole == text else bot.normalizer(text, sentences=True)
+        holds: set[int] = set()  # what this message says that holds for the turns after it: "I'm 12 weeks pregnant"
         finding = bot.safety.check_all(read, medicine=self._medicine, after_crisis=self._crisis, text=whole,
-                                       after_emergency="emergency" in self._escalated, earlier=self._carried)
-        self._carried |= bot.safety.carried(read)  # "I'm 12 weeks pregnant", for the turns after this one
+                                       after_emergency="emergency" in self._escalated, earlier=self._carried,
+                                       holds=holds)
+        self._carried |= holds
         if read.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
             self._medicine = read.medicines[0]
         if finding is not None and finding.escalation is not None:

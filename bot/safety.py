@@ -198,13 +198,15 @@ class Safety:
 
     # -- checking -----------------------------------------------------------------------------------
     def check_all(self, message: str | Normalized, *, medicine: str | None = None, after_crisis: bool = False,
-                  after_emergency: bool = False, earlier: Collection[int] = (), text: str | None = None
-                  ) -> Finding | None:
+                  after_emergency: bool = False, earlier: Collection[int] = (), text: str | None = None,
+                  holds: set[int] | None = None) -> Finding | None:
         """The strongest escalation the message calls for, or None.
 
         `medicine` is the medicine the conversation last named, so that a follow-up such as
         "what about with a beer?" is read as being about it; `after_crisis` says the conversation has had
         a crisis or emergency reply. `text` is the message as typed, for the second, undisguised reading.
+        `earlier` are phrases said before in the conversation that still hold ("I'm 12 weeks pregnant"); given
+        `holds`, the phrases of this message that will (the `carry_turns` cue) are added to it.
         """
         message_text = message if isinstance(message, str) else text  # what `message` was read from
         if isinstance(message, str):
@@ -223,6 +225,9 @@ class Safety:
         checked: dict[tuple[str, ...], dict[int, int]] = {}  # windows read once need no second reading
         read = [self._read_words(s, memo) for s in message.sentences]
         findings = self._check(read, len(message.words), extra, checked)
+        if holds is not None:
+            keep = self.cues.get("carry_turns", frozenset())
+            holds.update(p for found in checked.values() for p in found if p in keep)
         folded = fold(text) if text is not None else None
         if folded is not None and folded != text:
             # Only the sentences undoing the disguise changed are read again ("k.i.l.l" in one of forty).
@@ -235,15 +240,6 @@ class Safety:
             lowered = text.casefold()
             findings += [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in lowered]
         return self._decide(findings, _Reading(self, read) if self.detector else None)
-
-    def carried(self, message: Normalized) -> frozenset[int]:
-        """What a message says that holds for the rest of the conversation ("I'm 12 weeks pregnant"): phrase ids
-        of the `carry_turns` cue, for `check_all(earlier=...)` on the turns after it."""
-        keep = self.cues.get("carry_turns", frozenset())
-        if not keep:
-            return frozenset()
-        memo: dict[str, tuple[str, ...]] = {}
-        return frozenset(p for s in message.sentences for p in self.index.present(self._read_words(s, memo)) if p in keep)
 
     def rule_findings(self, text: str) -> list[Finding]:
         """What the rules alone find in a message (for training and reviewing the detector)."""
@@ -418,6 +414,7 @@ class _Reading:
         self._scores: dict[int, list[float]] = {}
         self._probs: dict[int, dict[str, float]] = {}
         self._memo: dict[str, list[int]] = {}  # this message's words' features, dropped with it
+        self._danger: dict[tuple[int, tuple[str, ...]], float] = {}
 
     def around(self, where: int) -> dict[str, float]:
         """The probabilities for the sentence `where` with the one before and after it (or the whole message)."""
@@ -431,12 +428,15 @@ class _Reading:
         """How sure the detector is that the sentence `where` is about danger: read with its neighbours, alone, or
         just the words around the rule's own (so that "hi, I have had back pain for years", or "thanks, sorry for
         the long message" run on after it, does not dilute what matters)."""
-        readings = [self.around(where)]
-        if where < len(self.read):
-            readings.append(probabilities(self.model, parts=[self._sentence(where)]))
-        if near:
-            readings.append(probabilities(self.model, features(near, self.model.plain, self._memo)))
-        return 1 - min(r["none"] for r in readings)
+        key = (where, tuple(near))
+        if key not in self._danger:
+            readings = [self.around(where)]
+            if where < len(self.read):
+                readings.append(probabilities(self.model, parts=[self._sentence(where)]))
+            if near:
+                readings.append(probabilities(self.model, features(near, self.model.plain, self._memo)))
+            self._danger[key] = 1 - min(r["none"] for r in readings)
+        return self._danger[key]
 
     def whole_message(self, without: Collection[int] = ()) -> dict[str, float]:
         """The probabilities for the whole message (but the sentences `without`), as the detector was trained."""
