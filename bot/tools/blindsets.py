@@ -32,7 +32,9 @@ def outcome(reply: Reply) -> str:
     if reply.kind == "escalation" and reply.escalation:
         return reply.escalation
     if reply.kind == "answer" and reply.intent:
-        social = reply.intent == "acknowledge" or reply.intent.startswith(("feeling_", "apology"))
+        # Small talk and feelings, and the replies that meet a step or a disclosure after a crisis.
+        social = reply.intent in ("acknowledge", "calling_for_help", "thoughts_not_acted_on") \
+            or reply.intent.startswith(("feeling_", "apology"))
         return "acknowledge" if social else f"answer:{reply.intent}"
     return reply.kind
 

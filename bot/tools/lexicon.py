@@ -36,7 +36,7 @@ def build(out: Path) -> int:
     if version != VERSION:
         raise SystemExit(f"{SOURCE} {version} is installed; this list is built from {VERSION}: "
                          f"pip install '{SOURCE}=={VERSION}'")
-    import drug_named_entity_recognition as package  # type: ignore[import-not-found]
+    import drug_named_entity_recognition as package
 
     with bz2.open(Path(package.__file__).with_name("drug_ner_dictionary.pkl.bz2")) as packed:
         data = pickle.load(packed)

@@ -218,7 +218,7 @@ def _passages(content: Content, documents: Documents, files: Files) -> list[Prob
 def grader() -> Callable[[str], float]:
     """textstat's Flesch-Kincaid grade, checked to work here before the first real text."""
     # Imported here: it loads a pronouncing dictionary, slow, and only lint needs it.
-    import textstat  # type: ignore[import-untyped]
+    import textstat
 
     try:
         textstat.flesch_kincaid_grade("A short test sentence.")

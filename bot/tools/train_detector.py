@@ -79,7 +79,7 @@ def featurize(bot: Bot, texts: Sequence[str]) -> list[list[int]]:
 
 
 def _matrix(rows: Sequence[Sequence[int]]) -> Any:
-    from scipy.sparse import csr_matrix  # type: ignore[import-untyped]
+    from scipy.sparse import csr_matrix
 
     from ..detector import BUCKETS
     data: list[float] = []
@@ -94,7 +94,7 @@ def _matrix(rows: Sequence[Sequence[int]]) -> Any:
 
 
 def fit(x: Any, y: Sequence[int], c: float) -> Any:
-    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
     model.fit(x, y)
