@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import marshal
 import os
@@ -19,7 +18,22 @@ from array import array
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+try:  # the hash alone: hashlib would load the OpenSSL library with it, 3.5 MB of the bot's memory
+    from _blake2 import blake2b
+except ImportError:  # an interpreter built without it
+    from hashlib import blake2b
+
+
+class Hash(Protocol):
+    def update(self, data: bytes, /) -> None: ...
+    def hexdigest(self) -> str: ...
+
+
+def digest(data: bytes = b"") -> Hash:
+    """A new hash (BLAKE2b, 32 bytes) of the data: `update` it with more, `hexdigest` it at the end."""
+    return blake2b(data, digest_size=32)
 
 
 def folder() -> Path | None:
@@ -34,10 +48,10 @@ def folder() -> Path | None:
 @cache
 def _code_version() -> str:
     """A digest of the package's source, so changed code never reads an old format."""
-    digest = hashlib.sha256(sys.version.encode())
+    hashed = digest(sys.version.encode())
     for path in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+        hashed.update(path.read_bytes())
+    return hashed.hexdigest()
 
 
 KEEP = 6  # newest files kept per kind: old code and old content leave nothing behind for long
@@ -46,7 +60,7 @@ KEEP = 6  # newest files kept per kind: old code and old content leave nothing b
 def state_key(kind: str, *parts: Any) -> str:
     """A file-name-safe key for the given plain values, starting with their kind."""
     payload = json.dumps(parts, default=str, ensure_ascii=False).encode()
-    return f"{kind}-" + hashlib.sha256(_code_version().encode() + payload).hexdigest()[:32]
+    return f"{kind}-" + digest(_code_version().encode() + payload).hexdigest()[:32]
 
 
 def load_state(key: str) -> dict[str, Any] | None:

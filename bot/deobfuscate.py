@@ -24,7 +24,9 @@ LOOKALIKE = str.maketrans({
 # Digits and symbols used as letters, inside a word that has letters too ("k1ll", "d!e", "h@rm").
 LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i",
                       "|": "l", "€": "e", "8": "b", "9": "g", "+": "t"})
-_TOKEN = re.compile(r"[A-Za-z0-9@$!|€+]{3,}")
+# Only runs with a letter and a digit or symbol are looked at: a long message has thousands of plain words.
+_TOKEN = re.compile(r"(?<![A-Za-z0-9@$!|€+])(?=[A-Za-z0-9@$!|€+]*[0-9@$!|€+])(?=[A-Za-z0-9@$!|€+]*[A-Za-z])"
+                    r"[A-Za-z0-9@$!|€+]{3,}")
 _AMOUNT = re.compile(r"\d+(?:[a-z]{1,3}|s)", re.IGNORECASE)  # "25mg", "2x", "1st", "90s": numbers, not disguise
 # Single letters spaced or dotted out: "s u i c i d e", "k.i.l.l", "K I L L I N G  M Y S E L F".
 _SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*]{1,2}){2,}[a-z](?![\w])", re.IGNORECASE)
@@ -41,9 +43,12 @@ NUMBERS = {
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fourty": 40,
     "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "dozen": 12,
 }
-_TENS = re.compile(r"\b(twenty|thirty|fou?rty|fifty|sixty|seventy|eighty|ninety)[\s-]+(one|two|three|four|five|six|"
+# Each pattern first checks the letter a number word can start with: most places in a message fail there.
+_TENS = re.compile(r"\b(?=[tfsenTFSEN])(twenty|thirty|fou?rty|fifty|sixty|seventy|eighty|ninety)[\s-]+(one|two|three|four|five|six|"
                    r"seven|eight|nine)\b", re.IGNORECASE)
-_NUMBER_WORD = re.compile(r"\b(" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_FIRST = "".join(sorted({w[0] for w in NUMBERS}))
+_NUMBER_WORD = re.compile(rf"\b(?=[{_FIRST}{_FIRST.upper()}])(" + "|".join(sorted(NUMBERS, key=len, reverse=True)) + r")\b",
+                          re.IGNORECASE)
 
 
 def fold(text: str) -> str:

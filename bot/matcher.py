@@ -18,7 +18,6 @@ messages to the fallback. Everything not depending on the message is computed at
 
 from __future__ import annotations
 
-import heapq
 import itertools
 import math
 import re
@@ -42,7 +41,6 @@ CANDIDATES = 6  # intents whose examples are compared one by one
 # among them, so a turn costs about the same at 100 times the examples (see bench/README.md).
 POSTINGS_CAP = 64
 NEAREST = 16  # nearest examples (by cosine) that rapidfuzz re-scores
-DENSE_LIMIT = 512  # up to this many examples an intent, similarities go in a list, beyond in a dict
 
 
 @dataclass(frozen=True)
@@ -95,51 +93,56 @@ class Matcher:
                            for name, m in content.medicines.items()}
         rows = [(i.id, e) for i in content.intents for e in (i.question, *i.examples)]
         rows += [(OUT_OF_SCOPE, e) for e in content.out_of_scope]
-        self._examples = [(iid, text, tuple(self.tokens(text))) for iid, text in rows]
+        examples = [(iid, tuple(self.tokens(text))) for iid, text in rows]
+        self._texts = [text for _, text in rows]
         self._rows: dict[str, list[int]] = defaultdict(list)
-        for idx, (iid, _, _) in enumerate(self._examples):
+        for idx, (iid, _) in enumerate(examples):
             self._rows[iid].append(idx)
         df: dict[str, set[str]] = defaultdict(set)
-        for iid, _, toks in self._examples:
+        for iid, toks in examples:
             for feat in features(toks):
                 df[feat].add(iid)
         n = len(self._rows)
         self._idf = {f: math.log(1 + n / len(ids)) for f, ids in df.items()}
         self._oov_weight = math.log(1 + n) * self.w.oov
-        self._vocab_set = frozenset(t for _, _, toks in self._examples for t in toks)
+        self._vocab_set = frozenset(t for _, toks in examples for t in toks)
         self._vocab = sorted(t for t in self._vocab_set if t.isalpha() and len(t) >= 3)
         # Word order does not matter to token_sort_ratio, so sort once here and compare with plain ratio.
-        self._sorted = [" ".join(sorted(toks)) for _, _, toks in self._examples]
-        self._index: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
+        self._sorted = [" ".join(sorted(toks)) for _, toks in examples]
+        index: dict[str, dict[str, list[tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
         centroid: dict[str, defaultdict[str, float]] = defaultdict(lambda: defaultdict(float))
         local = {idx: n for rows in self._rows.values() for n, idx in enumerate(rows)}
-        for idx, (iid, _, toks) in enumerate(self._examples):
+        for idx, (iid, toks) in enumerate(examples):
             for feat, weight in self._vector(toks).items():
-                self._index[feat][iid].append((local[idx], weight))  # position among the intent's examples
+                index[feat][iid].append((local[idx], weight))  # position among the intent's examples
                 centroid[iid][feat] += weight
-        for by_intent in self._index.values():  # bound the work per turn however large the content grows
-            for iid, hits in by_intent.items():
-                if len(hits) > POSTINGS_CAP:
-                    by_intent[iid] = sorted(hits, key=lambda hit: hit[1], reverse=True)[:POSTINGS_CAP]
-        self._centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
+        # Postings are kept flat, (position, weight, position, weight, ...): a tuple per posting was a tenth of
+        # the bot's memory. Each is bounded, so the work per turn stays put however large the content grows.
+        self._index = {feat: {iid: _flat(sorted(hits, key=lambda hit: hit[1], reverse=True)[:POSTINGS_CAP]
+                                         if len(hits) > POSTINGS_CAP else hits)
+                              for iid, hits in by_intent.items()}
+                       for feat, by_intent in index.items()}
+        centroid_index: dict[str, list[tuple[str, float]]] = defaultdict(list)
         for iid, vec in centroid.items():
             for feat, weight in _unit(vec).items():
-                self._centroid_index[feat].append((iid, weight))
-        self._bayes_fit()
+                centroid_index[feat].append((iid, weight))
+        self._centroid_index = {feat: _flat(pairs) for feat, pairs in centroid_index.items()}
+        self._bayes_fit(examples)
 
-    def _bayes_fit(self) -> None:
+    def _bayes_fit(self, examples: Sequence[tuple[str, tuple[str, ...]]]) -> None:
         """Log probabilities of each feature under each intent (additive smoothing)."""
         alpha = self.w.bayes_alpha
         counts: dict[str, Counter[str]] = defaultdict(Counter)
-        for iid, _, toks in self._examples:
+        for iid, toks in examples:
             counts[iid].update(features(toks))
         size = len(self._idf)
         self._log_unseen = {iid: math.log(alpha / (sum(c.values()) + alpha * size)) for iid, c in counts.items()}
-        self._log_seen: dict[str, list[tuple[str, float]]] = defaultdict(list)  # feature -> (intent, log p - unseen)
+        seen: dict[str, list[tuple[str, float]]] = defaultdict(list)  # feature -> (intent, log p - unseen)
         for iid, c in counts.items():
             total = sum(c.values()) + alpha * size
             for feat, k in c.items():
-                self._log_seen[feat].append((iid, math.log((k + alpha) / total) - self._log_unseen[iid]))
+                seen[feat].append((iid, math.log((k + alpha) / total) - self._log_unseen[iid]))
+        self._log_seen = {feat: _flat(pairs) for feat, pairs in seen.items()}
 
     def tokens(self, text: str | Normalized) -> list[str]:
         """Stemmed words, stop words dropped, medicine names read as their class."""
@@ -184,7 +187,8 @@ class Matcher:
         # so they pick the candidates; only the candidates' own examples are then compared one by one.
         whole: dict[str, float] = defaultdict(float)
         for feat, weight in qvec.items():
-            for iid, cw in self._centroid_index.get(feat, ()):
+            pairs = iter(self._centroid_index.get(feat, ()))
+            for iid, cw in zip(pairs, pairs, strict=True):
                 whole[iid] += weight * cw
         post = self._posterior(toks)
         c, fw, bw = self.w.centroid, self.w.fuzz, self.w.bayes
@@ -194,27 +198,25 @@ class Matcher:
         postings = [(weight, self._index[feat]) for feat, weight in qvec.items() if feat in self._index]
         for iid in candidates[: max(CANDIDATES, limit)]:
             rows = self._rows[iid]
-            sims = self._similarities(iid, len(rows), postings)
-            near = heapq.nlargest(NEAREST, range(len(rows)) if isinstance(sims, list) else sims, key=sims.__getitem__)
-            sim = (1 - c) * sims[near[0]] + c * whole[iid]
+            sims = self._similarities(iid, postings)
+            near = _nearest(sims, len(rows))
+            sim = (1 - c) * sims.get(near[0], 0.0) + c * whole[iid]
             ratio = process.extractOne(query, [self._sorted[rows[n]] for n in near], scorer=fuzz.ratio)[1] / 100
             base = (1 - fw) * sim + fw * ratio * min(1.0, sim * 2)
-            out.append(Match(iid, base * ((1 - bw) + bw * post.get(iid, 0.0)), self._examples[rows[near[0]]][1]))
+            out.append(Match(iid, base * ((1 - bw) + bw * post.get(iid, 0.0)), self._texts[rows[near[0]]]))
         out.sort(key=lambda m: m.score, reverse=True)
         return out[:limit]
 
     @staticmethod
-    def _similarities(iid: str, size: int, postings: list[tuple[float, dict[str, list[tuple[int, float]]]]]
-                      ) -> list[float] | dict[int, float]:
-        """Cosine with each of an intent's examples that shares a feature with the message.
-
-        A list indexed by example is fastest for the shipped content; with thousands of examples
-        an intent, only the few the capped postings reach are worth touching, so a dict.
-        """
-        sims: list[float] | dict[int, float] = [0.0] * size if size <= DENSE_LIMIT else defaultdict(float)
+    def _similarities(iid: str, postings: list[tuple[float, dict[str, tuple[Any, ...]]]]) -> dict[int, float]:
+        """Cosine with each of an intent's examples that shares a feature with the message (by position): only the
+        few the capped postings reach are touched, however many examples the intent has."""
+        sims: dict[int, float] = {}
+        get = sims.get
         for weight, by_intent in postings:
-            for n, ew in by_intent.get(iid, ()):
-                sims[n] += weight * ew
+            hits = iter(by_intent.get(iid, ()))
+            for n, ew in zip(hits, hits, strict=True):
+                sims[n] = get(n, 0.0) + weight * ew
         return sims
 
     def _posterior(self, toks: Sequence[str]) -> dict[str, float]:
@@ -224,7 +226,8 @@ class Matcher:
         for iid in loglik:
             loglik[iid] *= len(known)
         for feat in known:
-            for iid, gain in self._log_seen[feat]:
+            pairs = iter(self._log_seen[feat])
+            for iid, gain in zip(pairs, pairs, strict=True):
                 loglik[iid] += gain
         if not known:
             return {}
@@ -236,8 +239,21 @@ class Matcher:
 
 
 # What _build computes: saved to the cache and restored from it, so a start-up skips the work.
-_STATE = ("_med_token", "_examples", "_rows", "_idf", "_oov_weight", "_vocab_set", "_vocab", "_sorted", "_index",
+_STATE = ("_med_token", "_texts", "_rows", "_idf", "_oov_weight", "_vocab_set", "_vocab", "_sorted", "_index",
           "_centroid_index", "_log_unseen", "_log_seen")
+
+
+def _nearest(sims: dict[int, float], size: int) -> list[int]:
+    """The NEAREST examples: the most similar first, ties and then the examples sharing no word by position."""
+    near = sorted(sorted(sims), key=sims.__getitem__, reverse=True)[:NEAREST]
+    if len(near) < NEAREST:
+        near += itertools.islice((n for n in range(size) if n not in sims), NEAREST - len(near))
+    return near
+
+
+def _flat(pairs: Sequence[tuple[Any, float]]) -> tuple[Any, ...]:
+    """Pairs as one flat tuple, (a, x, b, y, ...): read back two at a time."""
+    return tuple(item for pair in pairs for item in pair)
 
 
 def _plain(value: Any) -> Any:

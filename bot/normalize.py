@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
@@ -11,6 +10,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from rapidfuzz import fuzz, process
+
+from .cache import digest
 
 # Contractions and chat shorthand. Apostrophe-less forms are listed too: patients on phones rarely type the apostrophe.
 EXPANSIONS = {
@@ -115,7 +116,7 @@ class Normalizer:
     def fingerprint(self) -> str:
         """A digest of what this normaliser reads words by, for caches of what was read with it."""
         payload = json.dumps([sorted(self._aliases.items()), sorted(self._synonyms.items()), self._min_score])
-        return hashlib.sha256(payload.encode()).hexdigest()
+        return digest(payload.encode()).hexdigest()
 
     def __call__(self, text: str, *, sentences: bool = False, exact: bool = False,
                  read_before: Mapping[str, tuple[str, ...]] | None = None) -> Normalized:

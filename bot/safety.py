@@ -12,15 +12,14 @@ has one, may raise a finding the rules missed.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz.distance import Indel
 
-from .cache import from_plain, load_state, save_state, state_key, to_plain
+from .cache import digest, from_plain, load_state, save_state, state_key, to_plain
 from .content.model import (
     AFTER_CRISIS,
     AFTER_EMERGENCY,
@@ -110,7 +109,7 @@ class Safety:
         self.known = frozenset(known)
         # Compiling reads some twenty thousand phrases through the normaliser: the start-up cache keeps the result.
         key = spec.digest and state_key("safety", spec.digest, normalizer.fingerprint, sorted(self.known),
-                                        hashlib.sha256("\n".join(typical).encode()).hexdigest())
+                                        digest("\n".join(typical).encode()).hexdigest())
         state = load_state(key) if key else None
         if state is not None:
             try:
@@ -222,19 +221,20 @@ class Safety:
             extra[self._after_emergency] = -1
         extra.update(dict.fromkeys(earlier, -1))
         memo: dict[str, tuple[str, ...]] = {}
-        checked: dict[tuple[str, ...], dict[int, int]] = {}  # windows read once need no second reading
+        checked = _Checked()  # windows read once need no second reading
         read = [self._read_words(s, memo) for s in message.sentences]
         findings = self._check(read, len(message.words), extra, checked)
         if holds is not None:
             keep = self.cues.get("carry_turns", frozenset())
-            holds.update(p for found in checked.values() for p in found if p in keep)
+            holds.update(p for found in checked.found.values() for p in found if p in keep)
         folded = fold(text) if text is not None else None
         if folded is not None and folded != text:
             # Only the sentences undoing the disguise changed are read again ("k.i.l.l" in one of forty).
             first = split(text) if text is not None and text == message_text else []
             before = dict(zip(first, message.sentences, strict=False)) if len(first) == len(message.sentences) else {}
             second = self.normalizer(folded, sentences=True, read_before=before)
-            read = [self._read_words(s, memo) for s in second.sentences]  # the detector reads it undisguised
+            first_read = dict(zip(message.sentences, read, strict=True))  # most sentences are as they were
+            read = [first_read.get(s) or self._read_words(s, memo) for s in second.sentences]  # the detector reads it undisguised
             findings += self._check(read, len(second.words), extra, checked)
         if self._pieces and text is not None and not text.isascii():
             lowered = text.casefold()
@@ -261,9 +261,11 @@ class Safety:
         # Sentences a rule read as a denial, a time long past or a general question (and found nothing else in)
         # are left out of what the detector judges on its own: "I didn't overdose. How does therapy help?"
         excused = {f.where for f in findings if f.excused} - {f.where for f in findings if not f.excused}
-        for finding in findings:
+        # Strongest class first (in order within a class), so a finding that could not change the outcome is
+        # never weighed by the detector: a long story's hundred clinician findings after one that stands.
+        for finding in sorted(findings, key=lambda f: _rank(f.cls)):
             cls = finding.escalation
-            if finding.excused:
+            if finding.excused or not _could_change(best, finding):
                 continue
             if (cls and finding.rule.confirm and reading is not None
                     and reading.danger(finding.where, finding.near) < self._threshold(f"confirm.{cls}")):
@@ -292,21 +294,22 @@ class Safety:
         return self.detector.thresholds.get(name, 1.01)  # an absent threshold never fires
 
     def _check(self, read: Sequence[tuple[str, ...]], size: int, extra: Mapping[int, int],
-               checked: dict[tuple[str, ...], dict[int, int]] | None = None) -> list[Finding]:
-        """The findings in each window of the sentences. `checked` holds the phrases found in windows read
-        before: a window read again with nothing carried into it is skipped, so a long message's second,
+               checked: _Checked | None = None) -> list[Finding]:
+        """The findings in each window of the sentences. `checked` holds what windows read before found: a
+        window read again with the same phrases carried into it is skipped, so a long message's second,
         undisguised reading only reads what undoing the disguise changed."""
         findings: list[Finding] = []
         carried: dict[int, int] = {}  # what an earlier sentence named ("my sertraline. can i stop?")
         carry = self.cues.get("carry", frozenset())
         heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
-        checked = {} if checked is None else checked
+        checked = _Checked() if checked is None else checked
         for n, window, new in _windows(list(read)):
-            seen = window in checked
-            found = checked[window] if seen else self.index.present(window, heads)
-            checked[window] = found
-            if not seen or carried:
+            seen = window in checked.found
+            found = checked.found[window] if seen else self.index.present(window, heads)
+            checked.found[window] = found
+            if not seen or checked.fired.get(window) != carried.keys():
                 findings += self._fired({**carried, **found, **extra}, window, size, n)
+                checked.fired[window] = set(carried)
             if new:
                 carried.update(dict.fromkeys((p for p in found if p in carry), -1))
         return findings
@@ -401,6 +404,14 @@ class Safety:
         return word
 
 
+@dataclass
+class _Checked:
+    """One message's windows as read so far: the phrases each has, and the phrases carried into it when judged."""
+
+    found: dict[tuple[str, ...], dict[int, int]] = field(default_factory=dict)
+    fired: dict[tuple[str, ...], set[int]] = field(default_factory=dict)
+
+
 class _Reading:
     """The detector's view of one message: whole when short; a long one sentence by sentence, each read with
     its neighbours, so a long story is not pooled into one reading. Probabilities are worked out when asked,
@@ -466,6 +477,13 @@ def _windows(sentences: list[tuple[str, ...]]) -> Iterator[tuple[int, tuple[str,
 
 def _rank(cls: Outcome) -> int:
     return ESCALATIONS.index(cls) if cls in ESCALATIONS else len(ESCALATIONS)
+
+
+def _could_change(best: Finding | None, finding: Finding) -> bool:
+    """Whether `_stronger(best, finding)` could be `finding`."""
+    if best is None or _rank(finding.cls) < _rank(best.cls):
+        return True
+    return _rank(finding.cls) == _rank(best.cls) and best.rule.reply is None and finding.rule.reply is not None
 
 
 def _stronger(a: Finding | None, b: Finding | None) -> Finding | None:

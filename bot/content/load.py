@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 from array import array
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from ..cache import from_plain, load_state, save_state, state_key, to_plain
+from ..cache import digest, from_plain, load_state, save_state, state_key, to_plain
 from ..errors import ContentError
 from ..normalize import words
 from .model import (
+    BUCKETS,
     INTENT_KINDS,
     LABELS,
     MATCHER_KEYS,
@@ -81,12 +81,12 @@ def load_content(path: str | Path | None = None) -> Content:
 
 def _digest(root: Path) -> str:
     """A digest of every file of the content folder, names and bytes."""
-    digest = hashlib.sha256()
+    hashed = digest()
     for file in sorted(f for sub in ("intents", "responses") for f in (root / sub).iterdir() if f.is_file()):
-        digest.update(f"{file.parent.name}/{file.name}\0".encode())
+        hashed.update(f"{file.parent.name}/{file.name}\0".encode())
         with contextlib.suppress(OSError):  # an unreadable file is reported by the real reading
-            digest.update(file.read_bytes())
-    return digest.hexdigest()
+            hashed.update(file.read_bytes())
+    return hashed.hexdigest()
 
 
 def _load(root: Path) -> Content:
@@ -106,7 +106,7 @@ def _load(root: Path) -> Content:
     settings = _settings(read(config_file), config_file) if config_file.is_file() else Settings()
     ui = _ui(read(files["responses/ui.yaml"]), files["responses/ui.yaml"], intents)
     rules = rule_specs(read(files["intents/safety.yaml"]), files["intents/safety.yaml"], intent_ids=ids)
-    rules = replace(rules, digest=hashlib.sha256(files["intents/safety.yaml"].read_bytes()).hexdigest())
+    rules = replace(rules, digest=digest(files["intents/safety.yaml"].read_bytes()).hexdigest())
     replies = safety_replies(read(files["responses/safety.yaml"]), files["responses/safety.yaml"], intent_ids=ids)
     for rule in rules.rules:  # a rule's fitted reply must exist, or the patient would get no reply at all
         if rule.reply is not None and rule.reply not in replies.replies:
@@ -163,9 +163,14 @@ def _detector(path: Path) -> DetectorWeights:
     if not bias:
         raise ContentError("the detector has no 'bias' line; rebuild it with python -m bot.tools.train_detector",
                            path=path)
+    if any(not 0 <= f < BUCKETS for f in weights):
+        raise ContentError(f"a feature number is not below {BUCKETS}; rebuild it with python -m bot.tools.train_detector",
+                           path=path)
     order = sorted(weights)
-    return DetectorWeights(array("q", order), array("d", (w for f in order for w in weights[f])), bias, thresholds,
-                           frozenset(plain))
+    slots = array("H" if len(order) < 0xFFFF else "I", bytes(BUCKETS * (2 if len(order) < 0xFFFF else 4)))
+    for row, feature in enumerate(order, 1):
+        slots[feature] = row
+    return DetectorWeights(slots, array("d", (w for f in order for w in weights[f])), bias, thresholds, frozenset(plain))
 
 
 def _drugs(path: Path, medicines: Mapping[str, Medicine]) -> dict[str, str]:

@@ -26,6 +26,7 @@ import yaml
 
 from ..content import SPECIAL, default_path, example_key
 from ..errors import ConfigError
+from .bench_child import LONG_CHARS, WARMUP
 from .evaluate import tests_dir
 
 TARGETS = {  # figure -> (content size it applies to, the most it may be), in the figure's own unit
@@ -34,16 +35,14 @@ TARGETS = {  # figure -> (content size it applies to, the most it may be), in th
     "first_reply_s": ((1, 0.3),),
     "peak_rss_mb": ((1, 60.0),),
 }
-WARMUP = "what is cbt?"
-LONG_CHARS, LONG_STORIES = 20_000, 20  # safety reads all of a message up to 20,000 characters: its longest turn
-
-# Run in a child: time stamps from before `import bot`, one line as soon as the first reply is back.
+# Run in a child: time stamps from before `import bot`, one line as soon as the first reply is back. The child
+# imports only the bot and bench_child (no YAML, no tools), so its memory is the bot's.
 CHILD = r"""
 import sys, time
 t0 = time.perf_counter()
 import bot
 t1 = time.perf_counter()
-from bot.tools.bench import child
+from bot.tools.bench_child import child
 child(t0, t1, *sys.argv[1:])
 """
 
@@ -128,77 +127,6 @@ def grow(source: Path, target: Path, factor: int, *, seed: int = 7) -> int:
     return total
 
 
-# -- measuring (child side) -------------------------------------------------------------------------
-
-def child(t0: float, t1: float, content_dir: str, cases_file: str, passes: str, profile: str = "") -> None:
-    """Load, answer once (announce it), then time every held-out question `passes` times; print JSON."""
-    import resource
-
-    from .. import Bot, load_content
-
-    content = load_content(content_dir)
-    t2 = time.perf_counter()
-    bot = Bot(content)
-    t3 = time.perf_counter()
-    bot.reply(WARMUP)
-    t4 = time.perf_counter()
-    print("ready", flush=True)
-    cases = _cases(Path(cases_file))
-    runs: list[list[float]] = []
-    right = 0
-    for n in range(int(passes)):  # 0 passes: a start-up measurement only
-        times: list[float] = []
-        for text, want in cases:
-            start = time.perf_counter()
-            reply = bot.reply(text)
-            times.append(time.perf_counter() - start)
-            right += n == 0 and (reply.intent if reply.kind == "answer" else None) == want
-        runs.append(times)
-    long = []
-    for story in _stories([text for text, _ in cases]) if int(passes) else ():
-        session = bot.session()
-        start = time.perf_counter()
-        session.send(story)
-        long.append(time.perf_counter() - start)
-    examples = sum(1 + len(i.examples) for i in content.intents)
-    print(json.dumps({
-        "examples": examples, "intents": len(content.intents), "import_s": t1 - t0, "load_s": t2 - t1,
-        "build_s": t3 - t2, "first_reply_in_s": t4 - t0, "first_pass": runs[0] if runs else [],
-        "warm": [t for run in runs[1:] or runs for t in run], "accuracy": right / len(cases), "long": long,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "profile": _profile(bot, [text for text, _ in cases]) if profile else "",
-    }))
-
-
-def _stories(texts: Sequence[str]) -> list[str]:
-    """Long messages as a patient might paste them: held-out questions and their words run on as sentences,
-    each story LONG_CHARS long."""
-    rng = random.Random(20_000)
-    out = []
-    for _ in range(LONG_STORIES):
-        parts: list[str] = []
-        while sum(len(p) + 2 for p in parts) < LONG_CHARS:
-            parts.append(rng.choice(texts).rstrip("?.! ").capitalize())
-        out.append(". ".join(parts)[:LONG_CHARS])
-    return out
-
-
-def _profile(bot: Any, texts: list[str]) -> str:
-    """One more pass under cProfile: the functions that take the time, heaviest first."""
-    import cProfile
-    import io
-    import pstats
-
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for text in texts:
-        bot.reply(text)
-    profiler.disable()
-    out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(12)
-    return out.getvalue()
-
-
 def _cases(path: Path) -> list[tuple[str, str | None]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     return [(c["text"], c.get("intent")) if isinstance(c, dict) else (c, None) for c in data["cases"]]
@@ -239,12 +167,14 @@ def ms(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
 
 
-def figures(runs: list[dict[str, Any]], cli: float | None, python: float | None) -> dict[str, Any]:
-    """A scale's figures: latency from the first run, start-up from the median of the later (warm-cache) runs."""
-    first, later = runs[0], runs[1:] or runs
+def figures(cold: dict[str, Any], runs: list[dict[str, Any]], cli: float | None, python: float | None
+            ) -> dict[str, Any]:
+    """A scale's figures: latency and memory from the runs with a filled start-up cache (as on every start but
+    the first after a content change), start-up from their median; the first, cold start on its own rows."""
+    first = runs[0]
 
     def med(key: str) -> float:
-        return float(statistics.median(r[key] for r in later))
+        return float(statistics.median(r[key] for r in runs))
 
     warm = first["warm"]
     out = {
@@ -252,10 +182,10 @@ def figures(runs: list[dict[str, Any]], cli: float | None, python: float | None)
         "p50_ms": ms(warm, 0.50), "p99_ms": ms(warm, 0.99), "max_ms": ms(warm, 1.0),
         "long_p50_ms": ms(first.get("long", []), 0.50), "long_p99_ms": ms(first.get("long", []), 0.99),
         "first_pass_p99_ms": ms(first["first_pass"], 0.99), "turns_per_s": len(warm) / sum(warm),
-        "first_reply_s": med("first_reply_s"), "cold_first_reply_s": first["first_reply_s"],
+        "first_reply_s": med("first_reply_s"), "cold_first_reply_s": cold["first_reply_s"],
         "import_s": med("import_s"), "load_s": med("load_s"), "build_s": med("build_s"),
-        "cold_build_s": first["build_s"], "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
-        "accuracy": first["accuracy"],
+        "cold_build_s": cold["build_s"], "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+        "cold_peak_rss_mb": cold["peak_rss_mb"], "accuracy": first["accuracy"],
     }
     if cli is not None:
         out["cli_ask_s"] = cli
@@ -281,7 +211,8 @@ ROWS = (  # key, label, format
     ("load_s", "start-up: load_content, s", "{:.3f}"),
     ("build_s", "start-up: Bot() (compile matcher, safety), s", "{:.3f}"),
     ("cold_build_s", "start-up: Bot() with no start-up cache yet, s", "{:.3f}"),
-    ("peak_rss_mb", "peak resident memory, MB", "{:.1f}"),
+    ("peak_rss_mb", "peak resident memory, MB (serving every question and the long messages)", "{:.1f}"),
+    ("cold_peak_rss_mb", "peak resident memory while building with no start-up cache yet, MB", "{:.1f}"),
     ("accuracy", "held-out top-1 accuracy (sanity check)", "{:.3f}"),
 )
 
@@ -309,6 +240,7 @@ MARKDOWN_ROWS = (
     ("first_reply_s", "process start to first reply", "{:.2f} s"),
     ("cold_first_reply_s", "the same with an empty start-up cache", "{:.2f} s"),
     ("peak_rss_mb", "peak resident memory", "{:.1f} MB"),
+    ("cold_peak_rss_mb", "the same while building with an empty start-up cache", "{:.1f} MB"),
 )
 BEGIN, END = "<!-- bench:begin", "<!-- bench:end -->"
 
@@ -375,6 +307,8 @@ def measure(source: Path, cases: Path, scales: Sequence[int], passes: int, repea
     """Every figure at every size, each size in fresh processes."""
     results: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="psychoed-bench-") as tmp:
+        questions = Path(tmp) / "cases.json"
+        questions.write_text(json.dumps(_cases(cases)), encoding="utf-8")
         for scale in scales:
             folder = source
             if scale > 1:
@@ -384,14 +318,15 @@ def measure(source: Path, cases: Path, scales: Sequence[int], passes: int, repea
             # later ones find it filled (as on every other start); and the user's own cache stays untouched.
             env = {**os.environ, "PSYCHOED_CACHE_DIR": str(Path(tmp) / f"cache{scale}")}
             times = repeat if scale == 1 else 2  # big sizes take long to load; twice tells enough
-            runs = [run_child(folder, cases, passes, env, profile=profile)]
-            runs += [run_child(folder, cases, 0, env) for _ in range(times - 1)]
+            cold = run_child(folder, questions, 0, env)
+            runs = [run_child(folder, questions, passes, env, profile=profile)]
+            runs += [run_child(folder, questions, 0, env) for _ in range(times - 1)]
             cli = python = None
             if scale == 1:
                 ask = [sys.executable, "-m", "bot", "ask", "--content", str(folder), WARMUP]
                 cli = statistics.median(wall(ask, env) for _ in range(times))
                 python = statistics.median(wall([sys.executable, "-c", "pass"], env) for _ in range(times))
-            results[scale] = figures(runs, cli, python)
+            results[scale] = figures(cold, runs, cli, python)
             print(f"measured {scale}x: {results[scale]['examples']:,} examples", file=sys.stderr)
             if profile:
                 print(f"\nwhere the time goes at {scale}x (one pass over the held-out questions):\n"

@@ -81,7 +81,7 @@ def featurize(bot: Bot, texts: Sequence[str]) -> list[list[int]]:
 def _matrix(rows: Sequence[Sequence[int]]) -> Any:
     from scipy.sparse import csr_matrix
 
-    from ..detector import BUCKETS
+    from ..content.model import BUCKETS
     data: list[float] = []
     indices: list[int] = []
     indptr = [0]
