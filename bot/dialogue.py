@@ -371,9 +371,10 @@ class Session:
         assert cls is not None
         overdose = cls == "emergency" and finding.rule.id.startswith("emergency.overdose")
         key: str = "overdose" if overdose else "crisis_other" if cls == "crisis" and finding.other else cls
-        if finding.rule.reply and finding.rule.cls == cls:  # fitted to the situation, when the class stands
-            key = finding.rule.reply
-        if cls in self._escalated and cls in URGENT and f"{cls}_again" in replies.replies:
+        fitted = finding.rule.reply if finding.rule.reply and finding.rule.cls == cls else None
+        if fitted:  # fitted to the situation, when the class stands ("I'm not going to do anything" after a crisis)
+            key = fitted
+        elif cls in self._escalated and cls in URGENT and f"{cls}_again" in replies.replies:
             key = f"{cls}_again"  # the help was given already in this conversation: a short reply that meets it
         self._escalated.add(cls)
         body = replies.replies[key].format(**bot.lines)

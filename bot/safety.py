@@ -146,7 +146,8 @@ class Safety:
         self._vocabulary = self._exact | self.known | frozenset(self._base)
         self._keywords: dict[str, list[str]] = {}
         self._long_stems: dict[str, list[str]] = {}  # longest first, so "overdos" wins over "over"
-        for word in sorted(w for w in self._exact if len(w) >= _FUZZY_MIN and w.isalpha()):
+        # A typo of any inflection of a key word too ("blacikng" for "blacking"), read as that inflection.
+        for word in sorted(w for w in self._exact | set(self._base) if len(w) >= _FUZZY_MIN and w.isalpha()):
             self._keywords.setdefault(word[0], []).append(word)
         for stem in sorted((s for s in self._stems if len(s) >= _FUZZY_MIN), key=lambda s: (-len(s), s)):
             self._long_stems.setdefault(stem[0], []).append(stem)
@@ -399,7 +400,8 @@ class Safety:
                 return key
         for stem in self._long_stems.get(word[0], ()):
             for size in (len(stem), len(stem) + 1, len(stem) - 1):
-                if _one_typo(word[:size], stem) and word[:size] != stem[:-1]:  # "letha(rgic)" is not "lethal"
+                # "letha(rgic)" is not "lethal"; "hard(ly)" is a word of its own, not "hoard" mistyped.
+                if _one_typo(word[:size], stem) and word[:size] != stem[:-1] and word[:size] not in self.known:
                     return stem + word[size:]
         return word
 

@@ -22,9 +22,18 @@ CRISIS = "i want to kill myself"
 BOT = Bot()
 QUESTION = {i.id: i.question for i in BOT.content.intents}
 INTENT_OF = {q: i for i, q in QUESTION.items()}
-# Questions that answer themselves and offer follow-ups, so "1" has something to pick (robust to matcher tuning).
+# Questions that answer themselves and offer follow-ups, so "1" has something to pick (robust to matcher tuning),
+# in a crisis too ("I won't act on it" after a crisis is a crisis turn of its own).
 HELP_LINES = {a.intent for a in BOT.content.answers.values() if a.help_lines}
-POOL = [i for i, q in QUESTION.items() if (r := BOT.reply(q)).intent == i and r.suggestions]
+
+
+def _after_crisis(question: str) -> str | None:
+    session = BOT.session()
+    session.send(CRISIS)
+    return session.send(question).intent
+
+
+POOL = [i for i, q in QUESTION.items() if (r := BOT.reply(q)).intent == i and r.suggestions and _after_crisis(q) == i]
 
 
 @pytest.fixture(scope="module")

@@ -54,6 +54,14 @@ def corpus(bot: Bot, folder: Path, without: Sequence[Path] = ()) -> list[tuple[s
                 text = turn.get("user") or turn.get("text") if isinstance(turn, dict) else None
                 if isinstance(text, str) and turn.get("expect", 0) in (None, "none", "null"):
                     out.append((text, "none"))
+    # The folded blind conversations: a patient's turns that need no escalation, feelings and all ("it scares me",
+    # "so tired of this", "since my husband died") that our single-message corpora had too few of.
+    for path in sorted((tests_dir() / "conversations" / "blind").glob("*.yaml")):
+        for conversation in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("conversations", []):
+            for turn in conversation.get("turns", []):
+                wanted = turn.get("expect") if isinstance(turn.get("expect"), list) else [turn.get("expect")]
+                if not turn.get("ambiguous") and not any(str(w) in LABELS[1:] for w in wanted):
+                    out.append((turn["text"], "none"))
     heldout = yaml.safe_load((tests_dir() / "eval" / "heldout.yaml").read_text(encoding="utf-8"))
     out += [(c["text"], "none") for c in heldout["cases"]]
     out += [(e, "none") for i in bot.content.intents for e in (i.question, *i.examples)]
@@ -114,8 +122,11 @@ def folds(n: int, k: int, seed: int = 7) -> Iterator[tuple[list[int], list[int]]
 # by how much a miss costs) while escalating no more than MAX_FALSE of the messages that need no escalation.
 MAX_FALSE = 0.04
 WEIGHT = {"clinician": 1.0, "crisis": 3.0, "emergency": 2.0}
-ALONE_FLOOR = 0.9  # our own suites never pull the detector's own threshold lower than this
-ALONE = [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.96, 0.98, 0.99, 1.01]
+# The detector escalates on its own only when this sure. Out of fold, 0.6 looked safe on our corpora's hard
+# negatives, but in the folded blind conversations it escalated ordinary feelings ("honestly it scares me", "so
+# tired of this"): 13 needless escalations in 255 turns. Our corpora are not patients' conversations.
+ALONE_FLOOR = 0.9
+ALONE = [0.9, 0.93, 0.96, 0.98, 0.99, 1.01]
 CONFIRM = [0.0, 0.01, 0.02, 0.05, 0.08, 0.12, 0.16, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01]
 
 
