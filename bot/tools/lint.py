@@ -14,6 +14,7 @@ from ..content import Content, Intent, load_content
 from ..content.yamlfile import LineDict, read
 from ..dialogue import Bot
 from ..errors import BotError, ConfigError
+from ..matcher import OUT_OF_SCOPE
 from ..reply import Reply
 from .documents import COPY_RUN, Documents, passages, tokens
 
@@ -335,7 +336,7 @@ def confusables(content: Content, bot: Bot, files: Files) -> list[Problem]:
     seen: dict[tuple[str, ...], tuple[str, str]] = {}
     oos = str(content.files["intents/out_of_scope.yaml"])
     rows = [(i.id, e, i.path, _line(files, i, e)) for i in content.intents for e in pools[i.id]]
-    rows += [("(out of scope)", e, oos, _oos_line(files, oos, e)) for e in content.out_of_scope]
+    rows += [(OUT_OF_SCOPE, e, oos, _oos_line(files, oos, e)) for e in content.out_of_scope]
     for iid, example, path, line in rows:
         key = tuple(bot.matcher.tokens(example))
         other = seen.setdefault(key, (iid, example))
@@ -431,7 +432,7 @@ def reviewed(path: Path, content: Content) -> list[Accepted]:
     entries = data["reviewed"]
     if not isinstance(entries, list):
         raise ContentError("'reviewed' must be a list of accepted warnings", path=path, line=data.lines["reviewed"])
-    ids = {i.id for i in content.intents}
+    ids = {i.id for i in content.intents} | {OUT_OF_SCOPE}  # examples may land on the out-of-scope questions
     out: list[Accepted] = []
     for entry, line in zip(entries, getattr(entries, "lines", [data.line] * len(entries)), strict=False):
         entry = fields(entry, path, required=("check", "intent", "why", "by"), optional=("other", "date"),
