@@ -9,15 +9,17 @@ SOURCES := $(wildcard ../shared/seeds)
 .PHONY: chat test eval serve bench clean
 
 # compileall: start-up reads bytecode even where Python is told not to write it.
+# pip -qq: errors only. A machine's own package-mirror settings make pip warn about folders it lacks, on every
+# install; they are not this project's, and make test should print only warnings somebody must look at.
 $(BIN)/psychoed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -e .
 	$(BIN)/python -m compileall -q bot >/dev/null
 	touch $@
 
 $(VENV)/.test-installed: $(BIN)/psychoed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install -qq -e '.[test]'
 	touch $@
 
 chat: $(BIN)/psychoed

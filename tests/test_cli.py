@@ -94,8 +94,13 @@ def test_eval_cases_that_are_not_a_cases_file_is_one_line(tmp_path: Path, capsys
     assert len(err) == 1 and "cases" in err[0]
 
 
-@pytest.mark.parametrize("command", [["eval"], ["lint"], ["test"], ["--help"], ["ask", "what is cbt"]])
-def test_output_piped_into_head_ends_quietly(command: list[str]) -> None:
+# lint with none of its warnings recorded as reviewed, so that it has more than two lines to print
+@pytest.mark.parametrize("command", [["eval"], ["lint", "--reviewed", "{none}"], ["test"], ["--help"],
+                                     ["ask", "what is cbt"]])
+def test_output_piped_into_head_ends_quietly(command: list[str], tmp_path: Path) -> None:
+    none = tmp_path / "lint-reviewed.yaml"
+    none.write_text("reviewed: []\n", encoding="utf-8")
+    command = [c.format(none=none) for c in command]
     args = " ".join(command if command != ["ask", "what is cbt"] else ["ask", "'what is cbt'"])
     done = subprocess.run(f"{sys.executable} -m bot {args} | head -2", shell=True, cwd=ROOT, capture_output=True,
                           text=True, timeout=300, check=False)
