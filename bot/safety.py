@@ -214,8 +214,9 @@ class Safety:
             message = self.normalizer(message, sentences=True)
         extra: dict[int, int] = {}
         if medicine:
-            named = (*self.index.ids(medicine.replace(" ", "_")), *self.index.ids(MEDICINE))
-            extra = {self._context: -1, **dict.fromkeys(named, -1)}
+            # Only `@context` stands for the medicine named earlier: were it to count as named in this message too,
+            # every rule about a named medicine would fire on any later statement ("I'm exhausted", a symptom word).
+            extra = {self._context: -1}
         if after_crisis:
             extra[self._after_crisis] = -1
         if after_emergency:
