@@ -65,11 +65,8 @@ def fold(text: str) -> str:
 
 
 def _unleet(match: re.Match[str]) -> str:
-    token = match.group(0)
-    letters = sum(c.isalpha() for c in token)
-    if not letters or letters == len(token) or _AMOUNT.fullmatch(token) or token.isdigit():
-        return token
-    return token.translate(LEET)
+    token = match.group(0)  # letters and digits or symbols both (_TOKEN): "k1ll", or an amount such as "25mg"
+    return token if _AMOUNT.fullmatch(token) else token.translate(LEET)
 
 
 def _join_spaced(match: re.Match[str]) -> str:

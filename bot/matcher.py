@@ -22,7 +22,7 @@ import itertools
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -187,8 +187,7 @@ class Matcher:
         # so they pick the candidates; only the candidates' own examples are then compared one by one.
         whole: dict[str, float] = defaultdict(float)
         for feat, weight in qvec.items():
-            pairs = iter(self._centroid_index.get(feat, ()))
-            for iid, cw in zip(pairs, pairs, strict=True):
+            for iid, cw in _pairs(self._centroid_index.get(feat, ())):
                 whole[iid] += weight * cw
         post = self._posterior(toks)
         c, fw, bw = self.w.centroid, self.w.fuzz, self.w.bayes
@@ -214,8 +213,7 @@ class Matcher:
         sims: dict[int, float] = {}
         get = sims.get
         for weight, by_intent in postings:
-            hits = iter(by_intent.get(iid, ()))
-            for n, ew in zip(hits, hits, strict=True):
+            for n, ew in _pairs(by_intent.get(iid, ())):
                 sims[n] = get(n, 0.0) + weight * ew
         return sims
 
@@ -226,8 +224,7 @@ class Matcher:
         for iid in loglik:
             loglik[iid] *= len(known)
         for feat in known:
-            pairs = iter(self._log_seen[feat])
-            for iid, gain in zip(pairs, pairs, strict=True):
+            for iid, gain in _pairs(self._log_seen[feat]):
                 loglik[iid] += gain
         if not known:
             return {}
@@ -254,6 +251,12 @@ def _nearest(sims: dict[int, float], size: int) -> list[int]:
 def _flat(pairs: Sequence[tuple[Any, float]]) -> tuple[Any, ...]:
     """Pairs as one flat tuple, (a, x, b, y, ...): read back two at a time."""
     return tuple(item for pair in pairs for item in pair)
+
+
+def _pairs(flat: tuple[Any, ...]) -> Iterator[tuple[Any, Any]]:
+    """What `_flat` wrote, two at a time."""
+    items = iter(flat)
+    return zip(items, items, strict=True)
 
 
 def _plain(value: Any) -> Any:

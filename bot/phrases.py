@@ -45,7 +45,6 @@ class PhraseIndex:
                 self._class_of.setdefault(word, []).append(token)
         self.phrases: list[Phrase] = []
         self._ids: dict[Phrase, int] = {}
-        self._single: dict[str, int] = {}  # one-word phrases, looked up each turn ("<medicine>", "sertraline")
         self._exact: dict[str, _Heads] = {}  # by first word or class token
         self._stems: dict[str, _Heads] = {}  # by the prefix a first word "overdos*" stands for
         self._prefixes: set[str] = set()  # every prefix any phrase uses, and their lengths
@@ -59,8 +58,6 @@ class PhraseIndex:
         if phrase not in self._ids:
             self._ids[phrase] = pid = len(self.phrases)
             self.phrases.append(phrase)
-            if len(phrase) == 1:
-                self._single[phrase[0]] = pid
             head, tail = phrase[0], phrase[1:]
             for token in phrase:
                 if token.endswith("*") and token[:-1] not in self._prefixes:
@@ -88,11 +85,6 @@ class PhraseIndex:
             else:
                 heads[2].append(entry)
         return self._ids[phrase]
-
-    def ids(self, word: str) -> tuple[int, ...]:
-        """The id of a one-word phrase already added, as a tuple of none or one."""
-        pid = self._single.get(word)
-        return () if pid is None else (pid,)
 
     def present(self, ws: tuple[str, ...], memo: dict[str, _Word] | None = None) -> dict[int, int]:
         """The phrases that occur in the words: id -> where the first occurrence starts.

@@ -202,8 +202,8 @@ class Safety:
                   holds: set[int] | None = None) -> Finding | None:
         """The strongest escalation the message calls for, or None.
 
-        `medicine` is the medicine the conversation last named, so that a follow-up such as
-        "what about with a beer?" is read as being about it; `after_crisis` says the conversation has had
+        `medicine` is the medicine the conversation last named: given one, `@context` is present, so that a follow-up
+        such as "what about with a beer?" is read as being about it; `after_crisis` says the conversation has had
         a crisis or emergency reply. `text` is the message as typed, for the second, undisguised reading.
         `earlier` are phrases said before in the conversation that still hold ("I'm 12 weeks pregnant"); given
         `holds`, the phrases of this message that will (the `carry_turns` cue) are added to it.
@@ -238,9 +238,8 @@ class Safety:
             first_read = dict(zip(message.sentences, read, strict=True))  # most sentences are as they were
             read = [first_read.get(s) or self._read_words(s, memo) for s in second.sentences]  # the detector reads it undisguised
             findings += self._check(read, len(second.words), extra, checked)
-        if self._pieces and text is not None and not text.isascii():
-            lowered = text.casefold()
-            findings += [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in lowered]
+        if text is not None:
+            findings += self._piece_findings(text)
         return self._decide(findings, _Reading(self, read) if self.detector else None)
 
     def rule_findings(self, text: str) -> list[Finding]:
@@ -249,9 +248,14 @@ class Safety:
         for reading in dict.fromkeys((text, fold(text))):
             norm = self.normalizer(reading, sentences=True)
             findings += self._check([self._read_words(s, {}) for s in norm.sentences], len(norm.words), {})
-        if self._pieces and not text.isascii():
-            findings += [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in text.casefold()]
-        return findings
+        return findings + self._piece_findings(text)
+
+    def _piece_findings(self, text: str) -> list[Finding]:
+        """The rules for scripts written without spaces whose pieces the message holds."""
+        if not self._pieces or text.isascii():
+            return []
+        lowered = text.casefold()
+        return [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in lowered]
 
     def _decide(self, findings: list[Finding], reading: _Reading | None) -> Finding | None:
         """The rules' strongest finding that stands, or the detector's own when it is sure and stronger.

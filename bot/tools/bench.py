@@ -307,13 +307,13 @@ def _target(key: str, results: dict[int, dict[str, Any]]) -> str:
     return "; ".join(notes)
 
 
-def measure(source: Path, cases: Path, scales: Sequence[int], passes: int, repeat: int,
+def measure(source: Path, cases: Sequence[tuple[str, str | None]], scales: Sequence[int], passes: int, repeat: int,
             profile: bool = False) -> dict[int, dict[str, Any]]:
     """Every figure at every size, each size in fresh processes."""
     results: dict[int, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="psychoed-bench-") as tmp:
         questions = Path(tmp) / "cases.json"
-        questions.write_text(json.dumps(_cases(cases)), encoding="utf-8")
+        questions.write_text(json.dumps(cases), encoding="utf-8")
         for scale in scales:
             folder = source
             if scale > 1:
@@ -363,14 +363,15 @@ def run(*, out: Path = Path("bench/results/latest.json"), scales: str = "1,10,10
     if not sizes or min(sizes) < 1:
         raise ConfigError(f"--scales {scales!r}: give whole numbers of 1 or more, separated by commas, e.g. 1,10")
     source = Path(content) if content else default_path()
+    questions = _cases(cases)
     try:
-        results = measure(source, cases, sizes, passes, repeat, profile)
+        results = measure(source, questions, sizes, passes, repeat, profile)
     except RuntimeError as exc:
         raise ConfigError(str(exc)) from None
     print(markdown(results) if as_markdown else table(results))
     meta = {"when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "python": platform.python_version(),
             "machine": platform.platform(), "cpus": os.cpu_count(), "passes": passes,
-            "heldout_questions": len(_cases(cases))}
+            "heldout_questions": len(questions)}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({**meta, "targets": {k: [list(t) for t in v] for k, v in TARGETS.items()},
                                "scales": {f"{s}x": r for s, r in results.items()}}, indent=2) + "\n", encoding="utf-8")
