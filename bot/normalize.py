@@ -49,6 +49,8 @@ _ESCAPE_SEQ = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1
 
 def clean(text: str) -> str:
     """NFKC-normalise and drop control, format and unpaired characters; safe to echo to a terminal."""
+    if text.isascii() and text.isprintable():  # most messages: nothing to drop, and NFKC leaves ASCII as it is
+        return _SPACES.sub(" ", text).strip()
     text = _ESCAPE_SEQ.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     if text.isascii() and text.isprintable():

@@ -126,6 +126,12 @@ class Safety:
         vars(self.index).update(state["index"])  # all but the phrase -> id map, rebuilt if ever needed
         for name in _STATE:
             setattr(self, name, from_plain(state[name], {"Rule": Rule}))
+        self._derive()
+
+    def _derive(self) -> None:
+        # Whether a word starts with a rule's prefix, by a few set lookups rather than a try of every prefix.
+        self._stem_set = frozenset(self._stems)
+        self._stem_sizes = tuple(sorted({len(s) for s in self._stems}))
 
     def _build(self, spec: SafetyRules, typical: Sequence[str]) -> None:
         normalizer = self.normalizer
@@ -144,13 +150,14 @@ class Safety:
         self._exact, self._stems = self.index.vocabulary()
         # What a run-together word may split into: the rules' words in any inflection ("killingmyself"), and the content's.
         self._vocabulary = self._exact | self.known | frozenset(self._base)
-        self._keywords: dict[str, list[str]] = {}
+        self._keywords: dict[str, list[str]] = {}  # by first letter and length: a typo changes the length by one at most
         self._long_stems: dict[str, list[str]] = {}  # longest first, so "overdos" wins over "over"
         # A typo of any inflection of a key word too ("blacikng" for "blacking"), read as that inflection.
         for word in sorted(w for w in self._exact | set(self._base) if len(w) >= _FUZZY_MIN and w.isalpha()):
-            self._keywords.setdefault(word[0], []).append(word)
+            self._keywords.setdefault(f"{word[0]}{len(word)}", []).append(word)
         for stem in sorted((s for s in self._stems if len(s) >= _FUZZY_MIN), key=lambda s: (-len(s), s)):
             self._long_stems.setdefault(stem[0], []).append(stem)
+        self._derive()
         self._context = self.index.add((CONTEXT,))
         self._after_crisis = self.index.add((AFTER_CRISIS,))
         self._after_emergency = self.index.add((AFTER_EMERGENCY,))
@@ -398,15 +405,21 @@ class Safety:
         Words the content itself uses ("talking", "meditation") are real words, not typos.
         """
         if (word in self._exact or word in self.known or word in self._base or len(word) <= _FUZZY_MIN
-                or not word.isalpha() or any(word.startswith(s) for s in self._stems)):
+                or not word.isalpha() or any(word[:n] in self._stem_set for n in self._stem_sizes)):
             return word
-        for key in self._keywords.get(word[0], ()):
-            if _one_typo(word, key):
-                return key
+        size = len(word)
+        keys = [key for n in (size - 1, size, size + 1) for key in self._keywords.get(f"{word[0]}{n}", ())
+                if _one_typo(word, key)]
+        if keys:
+            return min(keys)  # of two a typo away, the first in alphabetical order, as ever
         for stem in self._long_stems.get(word[0], ()):
             for size in (len(stem), len(stem) + 1, len(stem) - 1):
+                piece = word[:size]
+                # One slip leaves the first two letters or the last two as they were: a cheap test first.
+                if piece[1] != stem[1] and piece[-2:] != stem[-2:]:
+                    continue
                 # "letha(rgic)" is not "lethal"; "hard(ly)" is a word of its own, not "hoard" mistyped.
-                if _one_typo(word[:size], stem) and word[:size] != stem[:-1] and word[:size] not in self.known:
+                if _one_typo(piece, stem) and piece != stem[:-1] and piece not in self.known:
                     return stem + word[size:]
         return word
 
