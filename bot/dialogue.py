@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from .content import Content, Region, Source, load_content
@@ -15,8 +16,8 @@ from .errors import ConfigError
 from .language import detect
 from .matcher import OUT_OF_SCOPE, Match, Matcher
 from .normalize import Normalized, Normalizer, clean
-from .reading import Context, Reader
-from .reply import URGENT, Escalation, Kind, Reply
+from .reading import Context, Reader, statement
+from .reply import HEARD, URGENT, Escalation, Kind, Reply
 from .safety import Finding, Safety, example_words
 
 # Words that name no option: "the depression one", "i meant the one about therapy".
@@ -52,6 +53,8 @@ class Bot:
         self.followup_bonus = self.settings.followup_bonus
         self._questions = {i.id: i.question for i in self.content.intents}
         self.intent_of = {i.question: i.id for i in self.content.intents}
+        # "I'm calling them now", "I won't act on it": said with no help lines before, only read so when sure.
+        self.disclosures = frozenset(i.id for i in self.content.intents if Path(i.path).stem == "after_crisis")
         self.reader = Reader(self.matcher.rank, threshold=self.answer_threshold, bonus=self.followup_bonus)
         # The compiled content is some hundreds of thousands of objects that live as long as the bot. Frozen,
         # Python's cycle collector stops walking them all on each full collection: a 10 ms pause in a turn.
@@ -241,7 +244,8 @@ class Session:
         if picked is not None:
             return self._answer(Match(picked, 1.0, "chosen from the options by its words"), text, norm, notice)
         reading = bot.reader.read(text, norm, self._context())
-        ranked = reading.ranked
+        ranked = [m for m in reading.ranked if self._crisis or m.intent not in bot.disclosures
+                  or m.score >= bot.settings.disclosure_threshold]
         named = norm.medicines
         unknown = named and not any(bot.in_documents(m) for m in named)
         # "what is savella?", "is trazodone an antidepressant?": about a medicine the documents do not discuss
@@ -357,6 +361,12 @@ class Session:
         bot = self.bot
         best = f"best was {ranked[0].intent} at {ranked[0].score:.2f}" if ranked else "no intent shared a word"
         other = [m for m in norm.medicines if not bot.in_documents(m)]
+        if not other and statement(text):  # "my husband died in March and my pain is dreadful": heard, not refused
+            again = self.last is not None and self.last.intent == HEARD
+            fits = [m.intent for m in ranked if m.intent != OUT_OF_SCOPE and bot.content.intent(m.intent).kind == "answer"]
+            return self._build("fallback", bot.content.ui.heard_again if again else bot.content.ui.heard, intent=HEARD,
+                               suggestions=tuple(bot.question(i) for i in fits[:3]) or bot.examples[:3], notice=notice,
+                               rule=f"a statement that asks nothing, met with an acknowledgement ({best})")
         # Naming the medicine we know nothing about tells the patient we read it, and why we can't help.
         intro = bot.content.ui.unknown_medicine.format(name=self._named(other[0], text)) if other \
             else bot.content.ui.fallback

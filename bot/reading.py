@@ -26,6 +26,10 @@ QUESTION = re.compile(r"^(?:what|whats|how|why|can|could|does|do|did|is|are|will
 SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|,\s*(?:and\s+)?(?=(?:what|how|why|can|does|do|is|are|will|would|"
                        r"should|which)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is)\b)", re.IGNORECASE)
 LONG = 25  # words: a message this long or longer is read sentence by sentence
+# Words that put the writer's own life in a message: "my husband died in March", "I've been off work for months".
+PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her they their them mum mom dad son "
+                     "daughter wife husband partner".split())
+_CLAUSES = re.compile(r"[.,!;:\n]+|\b(?:and|but|so|or|also|btw|plus)\b")
 
 
 @dataclass(frozen=True)
@@ -143,3 +147,16 @@ class Reader:
 
 def _better(a: list[Match], b: list[Match]) -> bool:
     return bool(a) and (not b or a[0].score > b[0].score)
+
+
+def statement(text: str) -> bool:
+    """Whether a message tells something of the writer's life and asks nothing ("I feel useless, my wife does
+    everything"). One that matches no topic is met with a short acknowledgement, not "I can't answer that"."""
+    if "?" in text:
+        return False
+    lowered = text.casefold().replace("'", "").replace("\u2019", "")
+    clauses = [" ".join(re.findall(r"[a-z0-9]+", part)) for part in _CLAUSES.split(lowered)]
+    words = " ".join(clauses).split()
+    if len(words) < 3 or any(QUESTION.match(c) for c in clauses):
+        return False
+    return not PERSONAL.isdisjoint(words)

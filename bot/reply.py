@@ -11,6 +11,9 @@ Escalation = Literal["emergency", "crisis", "clinician"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 ESCALATIONS: tuple[Escalation, ...] = get_args(Escalation)  # strongest first: the strongest finding wins
 URGENT: frozenset[Escalation] = frozenset({"emergency", "crisis"})  # help lines first, and kept on screen after
+# The intent of a fallback that meets a statement of the patient's own life ("my wife died in March") with an
+# acknowledgement rather than "I can't answer that": no document answers it, so it is no answer of the content's.
+HEARD = "heard"
 
 
 def stronger(a: Escalation | None, b: Escalation | None) -> bool:

@@ -13,7 +13,7 @@ has one, may raise a finding the rules missed.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,12 +72,18 @@ class Rule:
     confirm: bool = False
     reply: str | None = None
 
-    def fires(self, present: Collection[int]) -> bool:
-        """Whether the rule fires on a sentence with these phrase ids present."""
+    def fires(self, present: Mapping[int, int],
+              within: Callable[[int, Mapping[int, int], Collection[int]], bool] | None = None) -> bool:
+        """Whether the rule fires on a sentence with these phrase ids present (id -> where). `within` says whether
+        an `unless` phrase is only part of a phrase of the rule's groups, and so does not count."""
         for group in self.groups:
             if group.isdisjoint(present):
                 return False
-        return self.unless.isdisjoint(present)
+        hits = self.unless.intersection(present)
+        if not hits or within is None:
+            return not hits
+        mine = frozenset().union(*self.groups)
+        return all(within(p, present, mine) for p in hits)
 
 
 @dataclass(frozen=True)
@@ -316,12 +322,17 @@ class Safety:
         carry = self.cues.get("carry", frozenset())
         heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
         checked = _Checked() if checked is None else checked
+        pronouns = self.cues.get("pronouns", frozenset())
         for n, window, new in _windows(list(read)):
             seen = window in checked.found
             found = checked.found[window] if seen else self.index.present(window, heads)
             checked.found[window] = found
+            # "it" and "them" stand for a medicine only once one is in sight, named in this sentence, an earlier one
+            # or an earlier turn: in "I only get them twice a week" they are the migraines.
+            named = self._context in extra or carried or not carry.isdisjoint(found)
             if not seen or checked.fired.get(window) != carried.keys():
-                findings += self._fired({**carried, **found, **extra}, window, size, n)
+                findings += self._fired({**carried, **found, **extra}, window, size, n,
+                                        frozenset() if named else pronouns)
                 checked.fired[window] = set(carried)
             if new:
                 carried.update(dict.fromkeys((p for p in found if p in carry), -1))
@@ -350,16 +361,28 @@ class Safety:
             out.extend(memo[word])
         return tuple(out)
 
-    def _fired(self, present: dict[int, int], window: tuple[str, ...], size: int, where: int) -> list[Finding]:
-        """The findings of the rules that fire, after what the words around them say."""
+    def _fired(self, present: dict[int, int], window: tuple[str, ...], size: int, where: int,
+               blind: frozenset[int] = frozenset()) -> list[Finding]:
+        """The findings of the rules that fire, after what the words around them say. `blind`: phrases a
+        clinician rule may not count here (a pronoun with no medicine in sight)."""
         candidates = sorted({n for pid in present for n in self._triggers.get(pid, ())})
         out: list[Finding] = []
+        sighted = {p: at for p, at in present.items() if p not in blind} if blind.intersection(present) else present
         for n in candidates:
             rule = self.rules[n]
-            if (rule.max_words and size > rule.max_words) or not rule.fires(present):
+            seen = sighted if rule.cls == "clinician" else present
+            if (rule.max_words and size > rule.max_words) or not rule.fires(seen, self._within):
                 continue
-            out.append(self._judge(rule, present, window, where))
+            out.append(self._judge(rule, seen, window, where))
         return out
+
+    def _within(self, pid: int, present: Mapping[int, int], groups: Collection[int]) -> bool:
+        """Whether phrase `pid` is only part of a longer phrase of the rule's own: the "can" of "can not finish"
+        is no "can it ...?" question."""
+        phrases = self.index.phrases
+        at, size = present[pid], len(phrases[pid])
+        return any(present[p] <= at and at + size <= present[p] + len(phrases[p]) and len(phrases[p]) > size
+                   for p in groups if p in present and GAP not in phrases[p])
 
     def _judge(self, rule: Rule, present: dict[int, int], window: tuple[str, ...], where: int) -> Finding:
         """The rule's finding once denials, times long past, general questions and other people are read."""

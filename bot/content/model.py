@@ -133,7 +133,7 @@ MODIFIERS = ("negated", "past", "general", "other")
 OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
 # carry: named in one sentence, it holds for the rest of the message ("my sertraline. can i stop?");
 # carry_turns: named in one message, it holds for the rest of the conversation ("I'm 12 weeks pregnant").
-CUES = ("negation", "past", "general", "study", "other", "first_person", "carry", "carry_turns")
+CUES = ("negation", "past", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns")
 
 
 @dataclass(frozen=True)
@@ -209,13 +209,17 @@ class Settings:
     # Danger asked about in general is answered from the documents only this surely ("an essay on suicide:
     # what causes depression?"); less sure, it gets the honest short reply with the help lines.
     general_answer_threshold: float = 0.2
+    # The replies to what is said after the help lines ("calling them now", "I won't act on it") are given with no
+    # crisis before them only this surely: "do i take it every day even when i don't have a headache" is no disclosure.
+    disclosure_threshold: float = 0.3
     weights: Weights = field(default_factory=Weights)
     max_chars: int = 1000           # the longest message the front ends accept, and what matching reads
     safety_chars: int = 20000       # what the safety check reads of a message, always all a front end sends
     idle_timeout: float = 120.0     # seconds without a message before a session forgets everything
 
 
-MATCHER_KEYS = ("answer_threshold", "clarify_margin", "clarify_floor", "followup_bonus", "general_answer_threshold")
+MATCHER_KEYS = ("answer_threshold", "clarify_margin", "clarify_floor", "followup_bonus", "general_answer_threshold",
+                "disclosure_threshold")
 WEIGHT_KEYS = tuple(f.name for f in fields(Weights))
 
 
@@ -234,6 +238,8 @@ class UI:
     also_asked: str            # several questions at once: {questions} are offered as follow-ups
     repeat_answer: str         # instead of the same answer twice in a row
     repeat_fallback: str       # instead of the same "I can't answer that" twice in a row
+    heard: str                 # a statement of the patient's own life that matches no topic ("my wife died in March")
+    heard_again: str           # the same, straight after one
     examples: tuple[str, ...]  # the example intents' questions
 
 

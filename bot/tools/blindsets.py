@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..dialogue import Bot
-from ..reply import ESCALATIONS, Reply
+from ..reply import ESCALATIONS, HEARD, Reply
 
 # A short, warm reply to small talk or a feeling: any of these outcomes will do where one is expected.
 SOCIAL = frozenset({"acknowledge", "answer:greeting", "answer:thanks", "answer:goodbye", "answer:apology"})
@@ -31,6 +31,8 @@ def outcome(reply: Reply) -> str:
     """What a reply was, in the words of the conversation sets."""
     if reply.kind == "escalation" and reply.escalation:
         return reply.escalation
+    if reply.kind == "fallback" and reply.intent == HEARD:  # a statement met with an acknowledgement
+        return "acknowledge"
     if reply.kind == "answer" and reply.intent:
         # Small talk and feelings, and the replies that meet a step or a disclosure after a crisis.
         social = reply.intent in ("acknowledge", "calling_for_help", "thoughts_not_acted_on") \

@@ -15,7 +15,7 @@ from ...content import Content, load_content
 from ...content.schema import hint
 from ...dialogue import Bot, Session
 from ...errors import ScriptError
-from ...reply import Reply
+from ...reply import HEARD, Reply
 from .load import Check, Script, Turn
 
 
@@ -133,7 +133,7 @@ class Runner:
         if script.region is not None and script.region not in regions:
             raise ScriptError(f"unknown region {script.region!r}; the content defines: {', '.join(regions)}",
                               path=script.path, line=script.region_line)
-        known = {"intent": self.content.answers, "source": self.content.sources}
+        known = {"intent": {*self.content.answers, HEARD}, "source": self.content.sources}
         for turn in script.turns:
             for check in turn.checks:
                 ids = known.get(check.key)
