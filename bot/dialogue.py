@@ -16,7 +16,7 @@ from .errors import ConfigError
 from .language import detect
 from .matcher import OUT_OF_SCOPE, Match, Matcher
 from .normalize import Normalized, Normalizer, clean
-from .reading import Context, Reader, statement
+from .reading import Context, Reader, reaction, statement
 from .reply import HEARD, URGENT, Escalation, Kind, Reply
 from .safety import Finding, Safety, example_words
 
@@ -217,6 +217,7 @@ class Session:
         holds: set[int] = set()  # what this message says that holds for the turns after it: "I'm 12 weeks pregnant"
         finding = bot.safety.check_all(read, medicine=self._medicine, after_crisis=self._crisis, text=whole,
                                        after_emergency="emergency" in self._escalated, earlier=self._carried,
+                                       after_clinician=self.last is not None and self.last.escalation == "clinician",
                                        holds=holds)
         self._carried |= holds
         if read.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
@@ -246,6 +247,12 @@ class Session:
         reading = bot.reader.read(text, norm, self._context())
         ranked = [m for m in reading.ranked if self._crisis or m.intent not in bot.disclosures
                   or m.score >= bot.settings.disclosure_threshold]
+        said = reaction(text)
+        # "ok the gut brain thing is kinda cool": a reaction to the last answer is acknowledged, not read as that topic
+        # again; unless a topic fits it well or it names a feeling, which has its own reply.
+        if said == "goodbye" or (said == "acknowledge" and not (ranked and ranked[0].score >= bot.settings.reaction_threshold)
+                                 and not any(m.intent.startswith("feeling_") for m in ranked[:3])):
+            return self._answer(Match(said, 1.0, f"a {said} that asks nothing"), text, norm, notice)
         named = norm.medicines
         unknown = named and not any(bot.in_documents(m) for m in named)
         # "what is savella?", "is trazodone an antidepressant?": about a medicine the documents do not discuss

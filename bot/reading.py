@@ -29,6 +29,12 @@ LONG = 25  # words: a message this long or longer is read sentence by sentence
 # Words that put the writer's own life in a message: "my husband died in March", "I've been off work for months".
 PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her they their them mum mom dad son "
                      "daughter wife husband partner".split())
+# A reaction to the last answer, not a question: "ok that makes me feel a bit less crazy", "fine. ill give it a go".
+_REACTION = re.compile(r"^(?:ok|okay|k|kk|fine|right|cool|great|fair|huh|hmm+|alright|sure|yeah|yes|ah|oh|wow|nice|"
+                       r"good|interesting|gotcha|understood|noted|whatever|thought so|at least|fair enough|makes sense)\b")
+# A farewell at the end of a message that asks nothing: "ill ask the pharmacist about the sweating. bye".
+_FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
+                       r"bye then|ok bye)\W*$")
 _CLAUSES = re.compile(r"[.,!;:\n]+|\b(?:and|but|so|or|also|btw|plus)\b")
 
 
@@ -160,3 +166,17 @@ def statement(text: str) -> bool:
     if len(words) < 3 or any(QUESTION.match(c) for c in clauses):
         return False
     return not PERSONAL.isdisjoint(words)
+
+
+def reaction(text: str, *, most: int = 15) -> str | None:
+    """ "goodbye" for a message that ends with a farewell and asks nothing; "acknowledge" for a short reaction to the
+    last answer that asks nothing ("ok the gut brain thing is kinda cool actually"); otherwise None."""
+    lowered = text.casefold().replace("'", "").replace("\u2019", "").strip()
+    if "?" in lowered or not lowered:
+        return None
+    if _FAREWELL.search(lowered):
+        return "goodbye"
+    clauses = [" ".join(re.findall(r"[a-z0-9]+", part)) for part in _CLAUSES.split(lowered)]
+    if any(QUESTION.match(c) for c in clauses) or len(lowered.split()) > most:
+        return None
+    return "acknowledge" if _REACTION.match(lowered) else None

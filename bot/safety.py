@@ -21,6 +21,7 @@ from rapidfuzz.distance import Indel
 
 from .cache import digest, from_plain, load_state, save_state, state_key, to_plain
 from .content.model import (
+    AFTER_CLINICIAN,
     AFTER_CRISIS,
     AFTER_EMERGENCY,
     CONTEXT,
@@ -51,7 +52,7 @@ _SURE = 0.99  # the detector this sure of danger overrides a rule's denial
 _DETECT_WHOLE = 80  # a broad rule in a longer message asks the detector about its own sentence and neighbours
 # What the start-up cache keeps of a compiled Safety, besides its phrase index.
 _STATE = ("rules", "_pieces", "cues", "_base", "_exact", "_stems", "_vocabulary", "_keywords", "_long_stems",
-          "_context", "_after_crisis", "_after_emergency", "_triggers")
+          "_context", "_after_crisis", "_after_emergency", "_after_clinician", "_triggers")
 Outcome = Escalation | str  # a class, or "info": a general answer with the help lines
 
 
@@ -167,6 +168,7 @@ class Safety:
         self._context = self.index.add((CONTEXT,))
         self._after_crisis = self.index.add((AFTER_CRISIS,))
         self._after_emergency = self.index.add((AFTER_EMERGENCY,))
+        self._after_clinician = self.index.add((AFTER_CLINICIAN,))
         # phrase id -> the rules whose rarest group holds it: a rule is only tried where that group has a phrase.
         # A group of everyday words ("i", "my", "should") would make every sentence try it; how often each
         # phrase occurs is counted on typical messages.
@@ -211,13 +213,14 @@ class Safety:
 
     # -- checking -----------------------------------------------------------------------------------
     def check_all(self, message: str | Normalized, *, medicine: str | None = None, after_crisis: bool = False,
-                  after_emergency: bool = False, earlier: Collection[int] = (), text: str | None = None,
-                  holds: set[int] | None = None) -> Finding | None:
+                  after_emergency: bool = False, after_clinician: bool = False, earlier: Collection[int] = (),
+                  text: str | None = None, holds: set[int] | None = None) -> Finding | None:
         """The strongest escalation the message calls for, or None.
 
         `medicine` is the medicine the conversation last named: given one, `@context` is present, so that a follow-up
         such as "what about with a beer?" is read as being about it; `after_crisis` says the conversation has had
-        a crisis or emergency reply. `text` is the message as typed, for the second, undisguised reading.
+        a crisis or emergency reply, `after_clinician` that the reply just before was the clinician's ("for a 15
+        yo?" follows a dose question). `text` is the message as typed, for the second, undisguised reading.
         `earlier` are phrases said before in the conversation that still hold ("I'm 12 weeks pregnant"); given
         `holds`, the phrases of this message that will (the `carry_turns` cue) are added to it.
         """
@@ -234,6 +237,8 @@ class Safety:
             extra[self._after_crisis] = -1
         if after_emergency:
             extra[self._after_emergency] = -1
+        if after_clinician:
+            extra[self._after_clinician] = -1
         extra.update(dict.fromkeys(earlier, -1))
         memo: dict[str, tuple[str, ...]] = {}
         checked = _Checked()  # windows read once need no second reading

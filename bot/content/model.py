@@ -123,8 +123,9 @@ NUMBER = "#"        # any number written in digits; "#6+" a number of 6 or more
 CONTEXT = "<context>"  # the conversation named a medicine earlier; no typed word can equal it
 AFTER_CRISIS = "<after-crisis>"  # the conversation has had a crisis or emergency reply
 AFTER_EMERGENCY = "<after-emergency>"  # the conversation has had an emergency reply
+AFTER_CLINICIAN = "<after-clinician>"  # the reply just before was the clinician's ("for a 15 yo?" follows it)
 MEDICINE = "<medicine>"  # any medicine the lexicon knows, by any of its names
-SPECIAL = (CONTEXT, AFTER_CRISIS, AFTER_EMERGENCY, MEDICINE)
+SPECIAL = (CONTEXT, AFTER_CRISIS, AFTER_EMERGENCY, AFTER_CLINICIAN, MEDICINE)
 Phrase = tuple[str, ...]
 
 # What the words around a rule's words can tell (NegEx/ConText): denied, long past, asked in general, someone else.
@@ -212,6 +213,9 @@ class Settings:
     # The replies to what is said after the help lines ("calling them now", "I won't act on it") are given with no
     # crisis before them only this surely: "do i take it every day even when i don't have a headache" is no disclosure.
     disclosure_threshold: float = 0.3
+    # A short reaction to the last answer ("ok that makes me feel a bit less crazy") is acknowledged unless a topic
+    # fits it this well ("ok. my doctor put me on amitriptyline but I'm not depressed").
+    reaction_threshold: float = 0.35
     weights: Weights = field(default_factory=Weights)
     max_chars: int = 1000           # the longest message the front ends accept, and what matching reads
     safety_chars: int = 20000       # what the safety check reads of a message, always all a front end sends
@@ -219,7 +223,7 @@ class Settings:
 
 
 MATCHER_KEYS = ("answer_threshold", "clarify_margin", "clarify_floor", "followup_bonus", "general_answer_threshold",
-                "disclosure_threshold")
+                "disclosure_threshold", "reaction_threshold")
 WEIGHT_KEYS = tuple(f.name for f in fields(Weights))
 
 

@@ -19,6 +19,7 @@ from ..errors import ContentError
 from ..normalize import words
 from ..reply import ESCALATIONS
 from .model import (
+    AFTER_CLINICIAN,
     AFTER_CRISIS,
     AFTER_EMERGENCY,
     CONTEXT,
@@ -51,7 +52,8 @@ def rule_specs(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> Sa
     fields(data, path, required=("lists", "rules"), optional=("cues", "context"), what="safety.yaml")
     lists: dict[str, tuple[Phrase, ...]] = {
         "medicine": ((MEDICINE,),), "context": ((CONTEXT,),),
-        "after_crisis": ((AFTER_CRISIS,),), "after_emergency": ((AFTER_EMERGENCY,),)}
+        "after_crisis": ((AFTER_CRISIS,),), "after_emergency": ((AFTER_EMERGENCY,),),
+        "after_clinician": ((AFTER_CLINICIAN,),)}
     raw_lists = data["lists"]
     if not isinstance(raw_lists, LineDict):
         raise ContentError("'lists' must map names to lists of phrases", path=path, line=data.lines["lists"])
