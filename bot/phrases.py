@@ -23,7 +23,7 @@ _Word = tuple[list[_Heads], tuple[str, ...]]  # a word's phrase starts, and the 
 
 def _number_ok(token: str, word: str) -> bool:
     """'#' any number; '#6+' a number of 6 or more."""
-    if not word.isdigit():
+    if not (word.isascii() and word.isdigit()):  # "❶❶" is digits to str.isdigit, but no number to int()
         return False
     # A run of digits longer than any threshold is past it: no need to read a 4,000-digit number.
     return token == NUMBER or len(word) > 9 or int(word) >= int(token[1:-1])
@@ -112,7 +112,7 @@ class PhraseIndex:
                         for entry in anchored[anchor]:
                             if entry[0] not in found and have.issuperset(entry[3]) and self._phrase_at(ws, i + 1, entry[1]):
                                 found[entry[0]] = i
-            if word.isdigit():
+            if word.isascii() and word.isdigit():
                 for token, entry in self._numbers:
                     if (entry[0] not in found and _number_ok(token, word)
                             and (not entry[1] or (have.issuperset(entry[3]) and self._phrase_at(ws, i + 1, entry[1])))):
