@@ -23,15 +23,18 @@ WHY = re.compile(r"^(?:and |but |so )?(?:why|how come|why not|why is that|why so
 QUESTION = re.compile(r"^(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
                       r"whos|tell me|explain|any|isnt|arent|dont|doesnt)\b")
 # Where one sentence of a message ends: for reading a story by its sentences, and several questions one by one.
-SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|,\s*(?:and\s+)?(?=(?:what|how|why|can|does|do|is|are|will|would|"
-                       r"should|which)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is)\b)", re.IGNORECASE)
+SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|:\s+(?=(?:what|how|why|can|does|do|is|are|will|would|should|which|"
+                       r"where|when|who)\b)|,\s*(?:and\s+)?(?=(?:what|how|why|can|does|do|is|are|will|would|"
+                       r"should|which|where|when|who)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is|where)\b)",
+                       re.IGNORECASE)
 LONG = 25  # words: a message this long or longer is read sentence by sentence
 # Words that put the writer's own life in a message: "my husband died in March", "I've been off work for months".
 PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her they their them mum mom dad son "
                      "daughter wife husband partner".split())
 # A reaction to the last answer, not a question: "ok that makes me feel a bit less crazy", "fine. ill give it a go".
-_REACTION = re.compile(r"^(?:ok|okay|k|kk|fine|right|cool|great|fair|huh|hmm+|alright|sure|yeah|yes|ah|oh|wow|nice|"
+_REACTION = re.compile(r"^(?:ok|okay|k|kk|fine|right|cool|great|fair|huh|hm+|alright|sure|yeah|yes|ah|oh|wow|nice|"
                        r"good|interesting|gotcha|understood|noted|whatever|thought so|at least|fair enough|makes sense)\b")
+_ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 # A farewell at the end of a message that asks nothing: "ill ask the pharmacist about the sweating. bye".
 _FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
                        r"bye then|ok bye)\W*$")
@@ -177,6 +180,6 @@ def reaction(text: str, *, most: int = 15) -> str | None:
     if _FAREWELL.search(lowered):
         return "goodbye"
     clauses = [" ".join(re.findall(r"[a-z0-9]+", part)) for part in _CLAUSES.split(lowered)]
-    if any(QUESTION.match(c) for c in clauses) or len(lowered.split()) > most:
-        return None
+    if any(QUESTION.match(c) for c in clauses) or _ASKS.search(lowered) or len(lowered.split()) > most:
+        return None  # "ok so if its not working in a few weeks what then" asks
     return "acknowledge" if _REACTION.match(lowered) else None
