@@ -28,6 +28,7 @@ SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|:\s+(?=(?:what|how|why|can|doe
                        r"should|which|where|when|who)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is|where)\b)",
                        re.IGNORECASE)
 LONG = 25  # words: a message this long or longer is read sentence by sentence
+_GREETING_WORDS = 3  # a sentence this short in a long message ("Good afternoon.") is a greeting, not its question
 # Words that put the writer's own life in a message: "my husband died in March", "I've been off work for months".
 PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her they their them mum mom dad son "
                      "daughter wife husband partner".split())
@@ -145,7 +146,9 @@ class Reader:
         whole = self.rank(norm)
         best: list[Match] = []
         chosen = ""
-        for part in questions or parts:
+        candidates = questions or parts
+        # "Good afternoon." or "Thanks." around a story is not its point.
+        for part in [p for p in candidates if len(p.split()) > _GREETING_WORDS] or candidates:
             ranked = self.rank(part)
             if _better(ranked, best):
                 best, chosen = ranked, part
