@@ -252,7 +252,7 @@ class Session:
         # again; unless a topic fits it well or it names a feeling, which has its own reply.
         if said == "goodbye" or (said == "acknowledge" and not (ranked and ranked[0].score >= bot.settings.reaction_threshold)
                                  and not any(m.intent.startswith("feeling_") for m in ranked[:3])):
-            return self._answer(Match(said, 1.0, f"a {said} that asks nothing"), text, norm, notice)
+            return self._answer(Match(said, 1.0, f"{said}: a reaction that asks nothing"), text, norm, notice)
         named = norm.medicines
         unknown = named and not any(bot.in_documents(m) for m in named)
         # "what is savella?", "is trazodone an antidepressant?": about a medicine the documents do not discuss
