@@ -16,7 +16,8 @@ LOOKALIKE = str.maketrans({
     "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p", "с": "c",
     "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d", "һ": "h", "ӏ": "l",
     "ԛ": "q", "ԝ": "w", "ɡ": "g", "ᴜ": "u", "ɑ": "a", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k",
-    "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ⅰ": "i", "ⅼ": "l", "ℓ": "l",
+    "ν": "v", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ⅰ": "i", "ⅼ": "l", "ℓ": "l", "¡": "i", "ı": "i",
+    "ł": "l", "ø": "o", "¢": "c",
     "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T",
     "Х": "X", "І": "I", "Ѕ": "S", "Α": "A", "Β": "B", "Ε": "E", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
     "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
@@ -95,7 +96,7 @@ def split_joined(word: str, vocabulary: Collection[str], *, longest: int = 14) -
 
 
 # The only words of one or two letters a run-together word may split into ("iwanttodie"): no abbreviations.
-_SHORT_WORDS = frozenset("i a to me my it so be do go no on in up am an at of or we he is".split())
+_SHORT_WORDS = frozenset("i a to me my it so be do go no on in up am an at of or we he is im ur".split())
 
 
 def _fewer_longer(a: list[str], b: list[str]) -> bool:

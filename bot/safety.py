@@ -36,7 +36,7 @@ from .content.safety_file import is_word
 from .deobfuscate import fold, split_joined
 from .detector import features, probabilities, scores
 from .morphology import base_forms
-from .normalize import Normalized, Normalizer, split, words
+from .normalize import EXPANSIONS, Normalized, Normalizer, split, words
 from .phrases import PhraseIndex
 from .reply import ESCALATIONS, Escalation, stronger
 
@@ -156,7 +156,7 @@ class Safety:
         del self._read
         self._exact, self._stems = self.index.vocabulary()
         # What a run-together word may split into: the rules' words in any inflection ("killingmyself"), and the content's.
-        self._vocabulary = self._exact | self.known | frozenset(self._base)
+        self._vocabulary = self._exact | self.known | frozenset(self._base) | frozenset(_RUN_TOGETHER)
         self._keywords: dict[str, list[str]] = {}  # by first letter and length: a typo changes the length by one at most
         self._long_stems: dict[str, list[str]] = {}  # longest first, so "overdos" wins over "over"
         # A typo of any inflection of a key word too ("blacikng" for "blacking"), read as that inflection.
@@ -362,6 +362,8 @@ class Safety:
             if word not in memo:
                 read = self._closest(word)
                 pieces = split_joined(read, self._vocabulary) if len(read) >= 8 and read not in self._vocabulary else None
+                if pieces:  # "imdonewithlivingthislife": its "im" is "i am", as it would be written apart
+                    pieces = [w for piece in pieces for w in _RUN_TOGETHER.get(piece, piece).split()]
                 memo[word] = tuple(self._base.get(w, w) for w in (pieces or (read,)))
             out.extend(memo[word])
         return tuple(out)
@@ -556,6 +558,9 @@ def example_words(examples: Sequence[str]) -> frozenset[str]:
 
 
 _VOWELS = frozenset("aeiouy")
+# Contractions typed without an apostrophe, as pieces of a run-together word ("idontwanttobehere"), and what
+# they stand for.
+_RUN_TOGETHER = {k: v for k, v in EXPANSIONS.items() if k.isalpha() and len(k) >= 2 and k not in ("r", "u", "ty", "bc")}
 
 
 def _one_typo(typed: str, meant: str) -> bool:
