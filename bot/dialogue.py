@@ -244,15 +244,18 @@ class Session:
         picked = self._pick(text, norm, options)
         if picked is not None:
             return self._answer(Match(picked, 1.0, "chosen from the options by its words"), text, norm, notice)
+        said = reaction(text)
+        met = Match(said or "", 1.0, f"{said}: a reaction that asks nothing")
+        if said == "goodbye":  # a farewell that asks nothing: no topic to read
+            return self._answer(met, text, norm, notice)
         reading = bot.reader.read(text, norm, self._context())
         ranked = [m for m in reading.ranked if self._crisis or m.intent not in bot.disclosures
                   or m.score >= bot.settings.disclosure_threshold]
-        said = reaction(text)
         # "ok the gut brain thing is kinda cool": a reaction to the last answer is acknowledged, not read as that topic
         # again; unless a topic fits it well or it names a feeling, which has its own reply.
-        if said == "goodbye" or (said == "acknowledge" and not (ranked and ranked[0].score >= bot.settings.reaction_threshold)
-                                 and not any(m.intent.startswith("feeling_") for m in ranked[:3])):
-            return self._answer(Match(said, 1.0, f"{said}: a reaction that asks nothing"), text, norm, notice)
+        if said == "acknowledge" and not (ranked and ranked[0].score >= bot.settings.reaction_threshold) \
+                and not any(m.intent.startswith("feeling_") for m in ranked[:3]):
+            return self._answer(met, text, norm, notice)
         named = norm.medicines
         unknown = named and not any(bot.in_documents(m) for m in named)
         # "what is savella?", "is trazodone an antidepressant?": about a medicine the documents do not discuss

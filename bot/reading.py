@@ -166,8 +166,7 @@ def statement(text: str) -> bool:
     everything"). One that matches no topic is met with a short acknowledgement, not "I can't answer that"."""
     if "?" in text:
         return False
-    lowered = text.casefold().replace("'", "").replace("\u2019", "")
-    clauses = [" ".join(re.findall(r"[a-z0-9]+", part)) for part in _CLAUSES.split(lowered)]
+    _, clauses = _clauses(text)
     words = " ".join(clauses).split()
     if len(words) < 3 or any(QUESTION.match(c) for c in clauses):
         return False
@@ -177,12 +176,18 @@ def statement(text: str) -> bool:
 def reaction(text: str, *, most: int = 15) -> str | None:
     """ "goodbye" for a message that ends with a farewell and asks nothing; "acknowledge" for a short reaction to the
     last answer that asks nothing ("ok the gut brain thing is kinda cool actually"); otherwise None."""
-    lowered = text.casefold().replace("'", "").replace("\u2019", "").strip()
+    lowered, clauses = _clauses(text)
     if "?" in lowered or not lowered:
         return None
     if _FAREWELL.search(lowered):
         return "goodbye"
-    clauses = [" ".join(re.findall(r"[a-z0-9]+", part)) for part in _CLAUSES.split(lowered)]
     if any(QUESTION.match(c) for c in clauses) or _ASKS.search(lowered) or len(lowered.split()) > most:
         return None  # "ok so if its not working in a few weeks what then" asks
     return "acknowledge" if _REACTION.match(lowered) else None
+
+
+def _clauses(text: str) -> tuple[str, list[str]]:
+    """The message lowercased without apostrophes, and its clauses as plain words (split at punctuation and at
+    "and", "but", "so"...), for telling a statement or a reaction from a question."""
+    lowered = text.casefold().replace("'", "").replace("\u2019", "").strip()
+    return lowered, [" ".join(re.findall(r"[a-z0-9]+", part)) for part in _CLAUSES.split(lowered)]

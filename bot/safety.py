@@ -74,7 +74,7 @@ class Rule:
     reply: str | None = None
 
     def fires(self, present: Mapping[int, int],
-              within: Callable[[int, Mapping[int, int], Collection[int]], bool] | None = None) -> bool:
+              within: Callable[[int, Mapping[int, int], Sequence[frozenset[int]]], bool] | None = None) -> bool:
         """Whether the rule fires on a sentence with these phrase ids present (id -> where). `within` says whether
         an `unless` phrase is only part of a phrase of the rule's groups, and so does not count."""
         for group in self.groups:
@@ -83,8 +83,7 @@ class Rule:
         hits = self.unless.intersection(present)
         if not hits or within is None:
             return not hits
-        mine = frozenset().union(*self.groups)
-        return all(within(p, present, mine) for p in hits)
+        return all(within(p, present, self.groups) for p in hits)
 
 
 @dataclass(frozen=True)
@@ -383,13 +382,13 @@ class Safety:
             out.append(self._judge(rule, seen, window, where))
         return out
 
-    def _within(self, pid: int, present: Mapping[int, int], groups: Collection[int]) -> bool:
+    def _within(self, pid: int, present: Mapping[int, int], groups: Sequence[frozenset[int]]) -> bool:
         """Whether phrase `pid` is only part of a longer phrase of the rule's own: the "can" of "can not finish"
         is no "can it ...?" question."""
         phrases = self.index.phrases
         at, size = present[pid], len(phrases[pid])
         return any(present[p] <= at and at + size <= present[p] + len(phrases[p]) and len(phrases[p]) > size
-                   for p in groups if p in present and GAP not in phrases[p])
+                   for group in groups for p in group if p in present and GAP not in phrases[p])
 
     def _judge(self, rule: Rule, present: dict[int, int], window: tuple[str, ...], where: int) -> Finding:
         """The rule's finding once denials, times long past, general questions and other people are read."""
@@ -560,7 +559,7 @@ def example_words(examples: Sequence[str]) -> frozenset[str]:
 _VOWELS = frozenset("aeiouy")
 # Contractions typed without an apostrophe, as pieces of a run-together word ("idontwanttobehere"), and what
 # they stand for.
-_RUN_TOGETHER = {k: v for k, v in EXPANSIONS.items() if k.isalpha() and len(k) >= 2 and k not in ("r", "u", "ty", "bc")}
+_RUN_TOGETHER = {k: v for k, v in EXPANSIONS.items() if k.isalpha() and len(k) >= 2 and k not in ("ty", "bc")}
 
 
 def _one_typo(typed: str, meant: str) -> bool:
