@@ -77,9 +77,13 @@ class Rule:
               within: Callable[[int, Mapping[int, int], Sequence[frozenset[int]]], bool] | None = None) -> bool:
         """Whether the rule fires on a sentence with these phrase ids present (id -> where). `within` says whether
         an `unless` phrase is only part of a phrase of the rule's groups, and so does not count."""
+        here = False  # a rule fires on what this sentence says, not on earlier turns alone (-1: said before)
         for group in self.groups:
             if group.isdisjoint(present):
                 return False
+            here = here or any(present[p] >= 0 for p in group if p in present)
+        if not here:
+            return False
         hits = self.unless.intersection(present)
         if not hits or within is None:
             return not hits
