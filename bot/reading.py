@@ -40,6 +40,11 @@ _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 _FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
                        r"bye then|ok bye)\W*$")
 _CLAUSES = re.compile(r"[.,!;:\n]+|\b(?:and|but|so|or|also|btw|plus)\b")
+# "GP's given me Lustral for my mood, what actually is it", "gave me sertraline but idk what it is": a medicine
+# named, and what it is asked, however much else the message says.
+_WHAT_IS_IT = re.compile(r"\bwhat(?:'s|s)?(?: actually| exactly| even)?(?: is| are)? (?:it|that|this|they)\b"
+                         r"(?! (?:like|doing|going|called|used to|do|does|did|mean|means|feels?|takes?|has|have)\b)"
+                         r"|\bnever heard of (?:it|that|this|them)\b")
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,9 @@ class Reader:
 
     def read(self, text: str, norm: Normalized, context: Context) -> Reading:
         lowered = " ".join(text.casefold().split())
+        if norm.medicines and _WHAT_IS_IT.search(lowered.replace("\u2019", "'")):
+            medicine = norm.medicines[0]
+            return Reading(self._boosted(f"what is {medicine}"), how=f"what {medicine!r} is, asked of the medicine named")
         words = lowered.split()
         parts = [p.strip() for p in SENTENCES.split(text) if p and p.strip()]
         if len(parts) > 1:
