@@ -268,11 +268,16 @@ class Session:
         if not ranked or ranked[0].score < bot.answer_threshold or ranked[0].intent == OUT_OF_SCOPE:
             return self._fallback(notice, ranked, text, norm)
         top = ranked[0]
-        if len(ranked) > 1 and ranked[1].score >= bot.clarify_floor and top.score - ranked[1].score < bot.clarify_margin:
+        # Two topics as close: asked about when both fit well, or when one or two words were all there was ("dose").
+        if len(ranked) > 1 and (ranked[1].score >= bot.clarify_floor or len(norm.words) <= 2) \
+                and top.score - ranked[1].score < bot.clarify_margin:
             if ranked[1].intent == OUT_OF_SCOPE:  # as close to a question we can't answer: don't guess
                 return self._fallback(notice, ranked, text, norm)
             return self._clarify(ranked[:2], notice)
-        return self._answer(top, text, norm, notice, also=reading.also, how=reading.how)
+        # As close, but too weak a fit to ask about: the answer, with the other topic first among the follow-ups.
+        near = ranked[1].intent if len(ranked) > 1 and top.score - ranked[1].score < bot.clarify_margin \
+            and ranked[1].intent != OUT_OF_SCOPE and bot.content.intent(ranked[1].intent).kind == "answer" else None
+        return self._answer(top, text, norm, notice, also=reading.also, how=reading.how, near=near)
 
     def _context(self) -> Context:
         last = self.last.intent if self.last is not None and self.last.kind == "answer" else None
@@ -298,7 +303,7 @@ class Session:
         return fits[0] if first >= self.bot.answer_threshold and first > second + self.bot.clarify_margin else None
 
     def _answer(self, match: Match, text: str, norm: Normalized, notice: str | None, *,
-                also: tuple[str, ...] = (), how: str = "", help_lines: bool = False) -> Reply:
+                also: tuple[str, ...] = (), how: str = "", help_lines: bool = False, near: str | None = None) -> Reply:
         bot = self.bot
         answer = bot.content.answers[match.intent]
         intent = bot.content.intent(match.intent)
@@ -327,6 +332,8 @@ class Session:
             asked = tuple(bot.question(i) for i in also)
             body += "\n\n" + bot.content.ui.also_asked.format(questions="; ".join(asked))
             suggestions = tuple(dict.fromkeys((*asked, *suggestions)))[:3]
+        elif near and near != match.intent:
+            suggestions = tuple(dict.fromkeys((bot.question(near), *suggestions)))[:3]
         reason = f"intent {match.intent} (score {match.score:.2f}, nearest example: {match.example!r})"
         return self._build(kind, body, intent=match.intent, confidence=match.score, source=source,
                            suggestions=suggestions, notice=notice, help_lines=answer.help_lines or help_lines,
