@@ -253,9 +253,13 @@ class Session:
                   or m.score >= bot.settings.disclosure_threshold]
         # "ok the gut brain thing is kinda cool": a reaction to the last answer is acknowledged, not read as that topic
         # again; unless a topic fits it well or it names a feeling, which has its own reply.
-        if said == "acknowledge" and not (ranked and ranked[0].score >= bot.settings.reaction_threshold) \
-                and not any(m.intent.startswith("feeling_") for m in ranked[:3]):
+        # Thanks that asks nothing is thanks ("Thanks, that's reassuring"), unless it names a feeling too.
+        feeling = any(m.intent.startswith("feeling_") and m.score >= bot.answer_threshold for m in ranked[:3])
+        if said == "thanks" and not feeling or said == "acknowledge" and not feeling \
+                and not (ranked and ranked[0].score >= bot.settings.reaction_threshold):
             return self._answer(met, text, norm, notice)
+        if said == "thanks":  # "thanks. i feel so scared though": the feeling is met, not the thanks
+            ranked = [m for m in ranked if m.intent != "thanks"]
         named = norm.medicines
         unknown = named and not any(bot.in_documents(m) for m in named)
         # "what is savella?", "is trazodone an antidepressant?": about a medicine the documents do not discuss

@@ -39,6 +39,8 @@ _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 # A farewell at the end of a message that asks nothing: "ill ask the pharmacist about the sweating. bye".
 _FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
                        r"bye then|ok bye)\W*$")
+# Thanks at the start of a message that asks nothing: "Thanks, that's reassuring", "cheers pal".
+_THANKS = re.compile(r"^(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|much appreciated)\b")
 _CLAUSES = re.compile(r"[.,!;:\n]+|\b(?:and|but|so|or|also|btw|plus)\b")
 # "GP's given me Lustral for my mood, what actually is it", "gave me sertraline but idk what it is": a medicine
 # named, and what it is asked, however much else the message says.
@@ -182,8 +184,9 @@ def statement(text: str) -> bool:
 
 
 def reaction(text: str, *, most: int = 15) -> str | None:
-    """ "goodbye" for a message that ends with a farewell and asks nothing; "acknowledge" for a short reaction to the
-    last answer that asks nothing ("ok the gut brain thing is kinda cool actually"); otherwise None."""
+    """ "goodbye" for a message that ends with a farewell and asks nothing; "thanks" for one that starts with thanks;
+    "acknowledge" for a short reaction to the last answer that asks nothing ("ok the gut brain thing is kinda cool
+    actually"); otherwise None."""
     lowered, clauses = _clauses(text)
     if "?" in lowered or not lowered:
         return None
@@ -191,6 +194,8 @@ def reaction(text: str, *, most: int = 15) -> str | None:
         return "goodbye"
     if any(QUESTION.match(c) for c in clauses) or _ASKS.search(lowered) or len(lowered.split()) > most:
         return None  # "ok so if its not working in a few weeks what then" asks
+    if _THANKS.match(lowered):
+        return "thanks"
     return "acknowledge" if _REACTION.match(lowered) else None
 
 
