@@ -38,6 +38,12 @@ EMOJI = {
     "🚑": " ambulance ", "🤮": " vomit ", "😵": " dizzy ", "🥵": " fever ", "💔": " heartbroken ", "🔥": " burn ",
 }
 _EMOJI = re.compile("|".join(map(re.escape, EMOJI)))
+# A small "l" typed for a capital "I" in a word otherwise in capitals ("SUlClDAL"); capitals it is.
+_CAPS_L = re.compile(r"\b(?=[A-Z]*l)(?=(?:l*[A-Z]){2})[A-Zl]{4,}\b")
+# A letter held down ("iwanttodieeeee", "killlll", "byeeee"): a run of three or more read as one at a word's end
+# (two for letters English doubles there: "kill", "less", "off", "buzz") and as two inside it.
+_HELD = re.compile(r"([a-zA-Z])\1{2,}")
+_DOUBLED_AT_END = frozenset("lsfzLSFZ")
 NUMBERS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
     "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
@@ -59,10 +65,18 @@ def fold(text: str) -> str:
     if not out.isascii():
         out = _EMOJI.sub(lambda m: EMOJI[m.group(0)], out)
         out = "".join(c for c in unicodedata.normalize("NFD", out) if unicodedata.category(c) != "Mn")  # accents
+    out = _CAPS_L.sub(lambda m: m.group(0).replace("l", "I"), out)
+    out = _HELD.sub(_unheld, out)
     out = _TOKEN.sub(_unleet, out)
     out = _SPACED.sub(_join_spaced, out)
     out = _TENS.sub(lambda m: str(NUMBERS[m.group(1).lower()] + NUMBERS[m.group(2).lower()]), out)
     return _NUMBER_WORD.sub(lambda m: str(NUMBERS[m.group(1).lower()]), out)
+
+
+def _unheld(match: re.Match[str]) -> str:
+    letter, end = match.group(1), match.end()
+    at_end = end == len(match.string) or not match.string[end].isalpha()
+    return letter if at_end and letter not in _DOUBLED_AT_END else letter * 2
 
 
 def _unleet(match: re.Match[str]) -> str:
@@ -79,26 +93,34 @@ def _join_spaced(match: re.Match[str]) -> str:
 
 
 def split_joined(word: str, vocabulary: Collection[str], *, longest: int = 14) -> list[str] | None:
-    """A run-together word ("iwanttodie") as known words, when it splits wholly into them; else None."""
+    """A run-together word ("iwanttodie") as known words, when it splits wholly into them; else None.
+
+    Fewer pieces first, then longer ones ("want to" over "wan tto"). Each end keeps only its best split's
+    score and where its last piece starts, so a pasted run of thousands of letters costs linear time."""
     if len(word) < 6 or word in vocabulary:
         return None
-    best: list[list[str] | None] = [[]] + [None] * len(word)
+    best: list[tuple[int, int] | None] = [(0, 0)] + [None] * len(word)  # (pieces, -sum of squared lengths)
+    back = [0] * (len(word) + 1)
     for end in range(1, len(word) + 1):
         for start in range(max(0, end - longest), end):
-            piece, before = word[start:end], best[start]
-            if before is None or piece not in vocabulary or (len(piece) < 3 and piece not in _SHORT_WORDS):
+            before = best[start]
+            if before is None:
                 continue
-            candidate = [*before, piece]
-            if best[end] is None or _fewer_longer(candidate, best[end] or []):
-                best[end] = candidate
-    found = best[len(word)]
-    return found if found and len(found) > 1 else None
+            piece = word[start:end]
+            if piece not in vocabulary or (len(piece) < 3 and piece not in _SHORT_WORDS):
+                continue
+            score = (before[0] + 1, before[1] - len(piece) ** 2)
+            if best[end] is None or score < best[end]:  # type: ignore[operator]
+                best[end], back[end] = score, start
+    if best[len(word)] is None:
+        return None
+    pieces: list[str] = []
+    end = len(word)
+    while end:
+        pieces.append(word[back[end]:end])
+        end = back[end]
+    return pieces[::-1] if len(pieces) > 1 else None
 
 
 # The only words of one or two letters a run-together word may split into ("iwanttodie"): no abbreviations.
 _SHORT_WORDS = frozenset("i a to me my it so be do go no on in up am an at of or we he is im ur".split())
-
-
-def _fewer_longer(a: list[str], b: list[str]) -> bool:
-    """Fewer pieces first, then longer ones: "want to" over "wan tto"."""
-    return (len(a), -sum(len(p) ** 2 for p in a)) < (len(b), -sum(len(p) ** 2 for p in b))

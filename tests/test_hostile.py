@@ -144,6 +144,8 @@ def _longest(kind: str, rng: random.Random) -> str:
         unit = " ".join(rng.sample(["antidepressants", "duloxetine", "amitriptyline", "migraine", "therapy", "pain", "depression", "cymbalta", "zoloft", "side", "effects", "how", "long", "work", "stop", "dose"], 12))
     elif kind == "safety words":  # words the escalation rules look for, with no sentence breaks
         unit = " ".join(rng.sample(["i", "want", "to", "stop", "my", "meds", "take", "more", "pills", "tonight", "overdose", "hurt", "myself", "dose", "double", "skip"], 12))
+    elif kind == "run together":  # invisible joiners make one 80,000-letter word for the run-together splitter
+        unit = rng.choice(["stop", "it", "pills", "kill"]) + "\u200b"
     elif kind == "expanding":    # NFKC turns each of these into 18 characters
         unit = "\ufdfa" * rng.randint(1, 9) + " "
     else:                         # escapes and emoji
@@ -151,7 +153,8 @@ def _longest(kind: str, rng: random.Random) -> str:
     return (unit * (100_000 // len(unit) + 1))[:100_000]
 
 
-@pytest.mark.parametrize("kind", ["new words", "topic words", "safety words", "expanding", "escapes"])
+@pytest.mark.parametrize("kind", ["new words", "topic words", "safety words", "run together", "expanding",
+                                  "escapes"])
 def test_the_longest_input_gets_a_clear_reply(bot: Bot, kind: str) -> None:
     # How long it takes is a figure for `psychoed bench` (a 20,000-character message), not a timed test.
     text = _longest(kind, random.Random(kind))
