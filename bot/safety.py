@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rapidfuzz.distance import Indel
@@ -101,6 +101,10 @@ class Finding:
     where: int = 0           # the sentence it was found in
     excused: bool = False    # the rule fired, but a denial, a time long past or a general question set it aside
     near: tuple[str, ...] = ()  # the words around the rule's own: what the detector confirms it by
+    # It rests on the conversation (the medicine named before, the reply just before): the detector, which reads this
+    # message alone, cannot confirm it ("what about breastfeeding after" following "and if im pregnant?"). A phrase
+    # said turns before ("I'm pregnant") is no such ground: a finding resting on it still needs confirming.
+    contextual: bool = False
 
     @property
     def escalation(self) -> Escalation | None:
@@ -214,6 +218,11 @@ class Safety:
             out.append(token)
         return tuple(out[:-1])
 
+    @property
+    def _turn_tokens(self) -> frozenset[int]:
+        """The phrases that stand for the conversation so far: the medicine named before, the replies before."""
+        return frozenset((self._context, self._after_crisis, self._after_emergency, self._after_clinician))
+
     # -- checking -----------------------------------------------------------------------------------
     def check_all(self, message: str | Normalized, *, medicine: str | None = None, after_crisis: bool = False,
                   after_emergency: bool = False, after_clinician: bool = False, earlier: Collection[int] = (),
@@ -294,7 +303,7 @@ class Safety:
             cls = finding.escalation
             if finding.excused or not _could_change(best, finding):
                 continue
-            if (cls and finding.rule.confirm and reading is not None
+            if (cls and finding.rule.confirm and not finding.contextual and reading is not None
                     and reading.danger(finding.where, finding.near) < self._threshold(f"confirm.{cls}")):
                 continue
             best = _stronger(best, finding)
@@ -340,7 +349,7 @@ class Safety:
             named = self._context in extra or carried or not carry.isdisjoint(found)
             if not seen or checked.fired.get(window) != carried.keys():
                 findings += self._fired({**carried, **found, **extra}, window, size, n,
-                                        frozenset() if named else pronouns)
+                                        frozenset() if named else pronouns, extra.keys() & self._turn_tokens)
                 checked.fired[window] = set(carried)
             if new:
                 carried.update(dict.fromkeys((p for p in found if p in carry), -1))
@@ -364,7 +373,10 @@ class Safety:
         for word in sentence:
             if word not in memo:
                 read = self._closest(word)
-                pieces = split_joined(read, self._vocabulary) if len(read) >= 8 and read not in self._vocabulary else None
+                # A word a rule's prefix all but spells ("childproof" for "childproof*") is a word, not words run
+                # together; "killmyself" is ("kill*").
+                pieces = split_joined(read, self._vocabulary) if len(read) >= 8 and read not in self._vocabulary \
+                    and not any(n >= len(read) - 2 and read[:n] in self._stem_set for n in self._stem_sizes) else None
                 if pieces:  # "imdonewithlivingthislife": its "im" is "i am", as it would be written apart
                     pieces = [w for piece in pieces for w in _RUN_TOGETHER.get(piece, piece).split()]
                 memo[word] = tuple(self._base.get(w, w) for w in (pieces or (read,)))
@@ -372,9 +384,9 @@ class Safety:
         return tuple(out)
 
     def _fired(self, present: dict[int, int], window: tuple[str, ...], size: int, where: int,
-               blind: frozenset[int] = frozenset()) -> list[Finding]:
+               blind: frozenset[int] = frozenset(), before: Collection[int] = ()) -> list[Finding]:
         """The findings of the rules that fire, after what the words around them say. `blind`: phrases a
-        clinician rule may not count here (a pronoun with no medicine in sight)."""
+        clinician rule may not count here (a pronoun with no medicine in sight); `before`: what earlier turns hold."""
         candidates = sorted({n for pid in present for n in self._triggers.get(pid, ())})
         out: list[Finding] = []
         sighted = {p: at for p, at in present.items() if p not in blind} if blind.intersection(present) else present
@@ -383,7 +395,10 @@ class Safety:
             seen = sighted if rule.cls == "clinician" else present
             if (rule.max_words and size > rule.max_words) or not rule.fires(seen, self._within):
                 continue
-            out.append(self._judge(rule, seen, window, where))
+            finding = self._judge(rule, seen, window, where)
+            if before and any(all(p in before for p in group if p in seen) for group in rule.groups):
+                finding = replace(finding, contextual=True)
+            out.append(finding)
         return out
 
     def _within(self, pid: int, present: Mapping[int, int], groups: Sequence[frozenset[int]]) -> bool:
@@ -397,10 +412,13 @@ class Safety:
     def _judge(self, rule: Rule, present: dict[int, int], window: tuple[str, ...], where: int) -> Finding:
         """The rule's finding once denials, times long past, general questions and other people are read."""
         anchor = min((present[p] for p in rule.groups[0] if p in present), default=0)
-        seen = self._modifiers(present, anchor, window, personal=rule.personal)
+        # A time long past may be told after the medicine rather than after the person: "I came off citalopram
+        # with my GP's help two years ago".
+        evidence = [present[p] for group in rule.groups for p in group if p in present and present[p] >= 0] or [anchor]
+        seen = self._modifiers(present, anchor, window, personal=rule.personal, evidence=evidence)
         near = window[max(0, anchor - _NEAR):max(0, anchor) + _NEAR + 1]
         outcome: Outcome = rule.cls
-        for modifier in ("negated", "past", "general"):
+        for modifier in ("negated", "accidental", "past", "general"):
             if modifier in seen:
                 effect = rule.context.get(modifier, "keep")
                 if effect == "drop":
@@ -412,13 +430,16 @@ class Safety:
         return Finding(outcome, rule, other, tuple(seen), where, near=near)
 
     def _modifiers(self, present: dict[int, int], anchor: int, window: tuple[str, ...], *,
-                   personal: bool = False) -> list[str]:
+                   personal: bool = False, evidence: Sequence[int] = ()) -> list[str]:
         cues = self.cues
         seen: list[str] = []
         if any(anchor - _NEGATION_REACH <= present[p] < anchor for p in cues.get("negation", ()) if p in present):
             seen.append("negated")
-        if any(abs(present[p] - anchor) <= _PAST_REACH for p in cues.get("past", ()) if p in present):
+        if any(abs(present[p] - at) <= _PAST_REACH for p in cues.get("past", ()) if p in present
+               for at in (anchor, *evidence)):
             seen.append("past")
+            if any(p in present for p in cues.get("accident", ())):  # long past, and no one meant it
+                seen.append("accidental")
         firsts = [present[p] for p in cues.get("first_person", ()) if p in present]
         others = [present[p] for p in cues.get("other", ()) if p in present and present[p] <= anchor]
         asked = any(present[p] == 0 for p in cues.get("general", ()) if p in present)

@@ -128,13 +128,14 @@ MEDICINE = "<medicine>"  # any medicine the lexicon knows, by any of its names
 SPECIAL = (CONTEXT, AFTER_CRISIS, AFTER_EMERGENCY, AFTER_CLINICIAN, MEDICINE)
 Phrase = tuple[str, ...]
 
-# What the words around a rule's words can tell (NegEx/ConText): denied, long past, asked in general, someone else.
-MODIFIERS = ("negated", "past", "general", "other")
+# What the words around a rule's words can tell (NegEx/ConText): denied, long past, long past and by accident
+# ("when I was 3 I ate some of my nan's pills"), asked in general, someone else.
+MODIFIERS = ("negated", "accidental", "past", "general", "other")
 # What a modifier does to the rule's finding: nothing, no escalation, a general answer with help lines, or another class.
 OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
 # carry: named in one sentence, it holds for the rest of the message ("my sertraline. can i stop?");
 # carry_turns: named in one message, it holds for the rest of the conversation ("I'm 12 weeks pregnant").
-CUES = ("negation", "past", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns")
+CUES = ("negation", "past", "accident", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns")
 
 
 @dataclass(frozen=True)
