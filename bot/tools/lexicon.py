@@ -4,8 +4,8 @@
     python -m bot.tools.lexicon       # writes intents/drugs.tsv
 
 The dictionary takes over a second and hundreds of MB to load, so the bot never loads it: this script
-keeps the medicines with a MedlinePlus page (the ones patients are given, prescription and over the
-counter, with their US and UK brand names), one name a line, and the bot reads that list at start-up.
+keeps the medicines with a MedlinePlus or NHS medicines page (the ones patients are given in the US and
+the UK, prescription and over the counter, with their brand names), one name a line, and the bot reads that list at start-up.
 Names that are everyday English words are left out, so "iron", "water" or "ivy" are not read as medicines.
 """
 
@@ -40,7 +40,9 @@ def build(out: Path) -> int:
 
     with bz2.open(Path(package.__file__).with_name("drug_ner_dictionary.pkl.bz2")) as packed:
         data = pickle.load(packed)
-    consumer = {name for name, info in data["drug_canonical_to_data"].items() if info.get("medline_plus_id")}
+    # A MedlinePlus page (US) or an NHS medicines page (UK): the medicines patients are given on either side.
+    consumer = {name for name, info in data["drug_canonical_to_data"].items()
+                if info.get("medline_plus_id") or info.get("nhs_url")}
     rows: dict[str, str] = {}
     for variant, canonicals in data["drug_variant_to_canonical"].items():
         generic = next((c for c in canonicals if c in consumer), None)
@@ -50,7 +52,7 @@ def build(out: Path) -> int:
             generic = re.split(r"[,/ ]", generic)[0]
         rows[variant] = generic
     lines = ["# Common medicines: a name (generic or brand) and its generic name, a tab between.",
-             f"# Built by `python -m bot.tools.lexicon` from {SOURCE} {VERSION} (MedlinePlus medicines only).",
+             f"# Built by `python -m bot.tools.lexicon` from {SOURCE} {VERSION} (medicines with a MedlinePlus or NHS page).",
              "# Do not edit by hand; intents/medicines.yaml holds the medicines the documents discuss.",
              *(f"{name}\t{generic}" for name, generic in sorted(rows.items()))]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
