@@ -81,7 +81,10 @@ def _unheld(match: re.Match[str]) -> str:
 
 def _unleet(match: re.Match[str]) -> str:
     token = match.group(0)  # letters and digits or symbols both (_TOKEN): "k1ll", or an amount such as "25mg"
-    return token if _AMOUNT.fullmatch(token) else token.translate(LEET)
+    if _AMOUNT.fullmatch(token):
+        return token
+    head = token.rstrip("!|+")  # "day!" ends a sentence: only marks inside a word are letters ("k!ll")
+    return (head.translate(LEET) + token[len(head):]) if head else token.translate(LEET)
 
 
 def _join_spaced(match: re.Match[str]) -> str:

@@ -16,9 +16,15 @@ from .errors import ConfigError
 from .language import detect
 from .matcher import OUT_OF_SCOPE, Match, Matcher
 from .normalize import Normalized, Normalizer, clean
-from .reading import Context, Reader, reaction, statement
+from .reading import Context, Reader, asks, reaction, statement
 from .reply import HEARD, URGENT, Escalation, Kind, Reply
-from .safety import Finding, Safety, example_words
+from .safety import Finding, Rule, Safety, example_words
+
+# Straight after the help lines, a statement no topic fits well ("she says they're old but they looked fresh", "some
+# days I look at my box of tablets and think about it") is met with them again, not with a stray answer; a question
+# ("what about therapy instead?") is answered.
+_STAY = Rule("after_help_lines", "crisis", "straight after the help lines, a message no topic fits well is met with "
+             "them again", (), frozenset(), (), 0, {})
 
 # Words that name no option: "the depression one", "i meant the one about therapy".
 _FILLER = frozenset("the a an one that this it about with and or of for to is are can do does what how i me my mean "
@@ -225,6 +231,9 @@ class Session:
         if finding is not None and finding.escalation is not None:
             return self._met_after_crisis(finding, text, norm, notice) or self._escalate(finding, notice)
         language = detect(whole, bot.safety.known)
+        urgent = self.last.escalation if self.last is not None and self.last.escalation in URGENT else None
+        if language is not None and urgent:  # straight after the help lines they stay, in whatever language
+            return self._escalate(Finding(urgent, replace(_STAY, cls=urgent)), notice)
         if language is not None:
             return self._help_lines("language", notice, f"written in {language}; the bot answers only in English")
         if finding is not None:  # danger asked about in general: the answer the documents give, with the help lines
@@ -269,6 +278,9 @@ class Session:
             return self._fallback(notice, ranked, text, norm)
         if not (named or self._medicine):  # "tell me about antidepressants" is not about one medicine
             ranked = [m for m in ranked if m.intent != "medication_info"]
+        if urgent and not said and not asks(text) and (not ranked or ranked[0].score < bot.settings.stay_threshold
+                                    or ranked[0].intent == OUT_OF_SCOPE):
+            return self._escalate(Finding(urgent, replace(_STAY, cls=urgent)), notice)
         if not ranked or ranked[0].score < bot.answer_threshold or ranked[0].intent == OUT_OF_SCOPE:
             return self._fallback(notice, ranked, text, norm)
         top = ranked[0]

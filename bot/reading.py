@@ -171,6 +171,11 @@ def _better(a: list[Match], b: list[Match]) -> bool:
     return bool(a) and (not b or a[0].score > b[0].score)
 
 
+def asks(text: str) -> bool:
+    """Whether a message asks something: a question mark, or a clause that opens as a question does."""
+    return "?" in text or any(QUESTION.match(c) for c in _clauses(text)[1])
+
+
 def statement(text: str) -> bool:
     """Whether a message tells something of the writer's life and asks nothing ("I feel useless, my wife does
     everything"). One that matches no topic is met with a short acknowledgement, not "I can't answer that"."""

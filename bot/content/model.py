@@ -217,6 +217,8 @@ class Settings:
     # A short reaction to the last answer ("ok that makes me feel a bit less crazy") is acknowledged unless a topic
     # fits it this well ("ok. my doctor put me on amitriptyline but I'm not depressed").
     reaction_threshold: float = 0.35
+    # Straight after crisis or emergency help lines, a message no topic fits this well gets them again, briefly.
+    stay_threshold: float = 0.3
     weights: Weights = field(default_factory=Weights)
     max_chars: int = 1000           # the longest message the front ends accept, and what matching reads
     safety_chars: int = 20000       # what the safety check reads of a message, always all a front end sends
@@ -224,7 +226,7 @@ class Settings:
 
 
 MATCHER_KEYS = ("answer_threshold", "clarify_margin", "clarify_floor", "followup_bonus", "general_answer_threshold",
-                "disclosure_threshold", "reaction_threshold")
+                "disclosure_threshold", "reaction_threshold", "stay_threshold")
 WEIGHT_KEYS = tuple(f.name for f in fields(Weights))
 
 
