@@ -148,6 +148,7 @@ class Session:
         self._medicine: str | None = None
         self._crisis = False
         self._escalated: set[str] = set()  # the escalation classes this conversation has had a reply for
+        self._other = False  # the last crisis or emergency was about someone else (a daughter, a friend)
         self._carried: frozenset[int] = frozenset()  # the safety rules' phrases said earlier that still hold
         self._seen = self.bot.clock()
 
@@ -233,7 +234,7 @@ class Session:
         language = detect(whole, bot.safety.known)
         urgent = self.last.escalation if self.last is not None and self.last.escalation in URGENT else None
         if language is not None and urgent:  # straight after the help lines they stay, in whatever language
-            return self._escalate(Finding(urgent, replace(_STAY, cls=urgent)), notice)
+            return self._escalate(Finding(urgent, replace(_STAY, cls=urgent), other=self._other), notice)
         if language is not None:
             return self._help_lines("language", notice, f"written in {language}; the bot answers only in English")
         if finding is not None:  # danger asked about in general: the answer the documents give, with the help lines
@@ -280,7 +281,7 @@ class Session:
             ranked = [m for m in ranked if m.intent != "medication_info"]
         if urgent and not said and not asks(text) and (not ranked or ranked[0].score < bot.settings.stay_threshold
                                     or ranked[0].intent == OUT_OF_SCOPE):
-            return self._escalate(Finding(urgent, replace(_STAY, cls=urgent)), notice)
+            return self._escalate(Finding(urgent, replace(_STAY, cls=urgent), other=self._other), notice)
         if not ranked or ranked[0].score < bot.answer_threshold or ranked[0].intent == OUT_OF_SCOPE:
             return self._fallback(notice, ranked, text, norm)
         top = ranked[0]
@@ -346,7 +347,9 @@ class Session:
         suggestions = tuple(bot.question(s) for s in answer.suggestions)
         if also:  # several questions at once: the others come first among the numbered follow-ups
             asked = tuple(bot.question(i) for i in also)
-            body += "\n\n" + bot.content.ui.also_asked.format(questions="; ".join(asked))
+            # Each question ends in its own "?": "You also asked: What is CBT? How long does it take to work?"
+            body += "\n\n" + bot.content.ui.also_asked.format(questions=" ".join(q if q[-1:] in "?.!" else q + "?"
+                                                                                 for q in asked))
             suggestions = tuple(dict.fromkeys((*asked, *suggestions)))[:3]
         elif near and near != match.intent:
             suggestions = tuple(dict.fromkeys((bot.question(near), *suggestions)))[:3]
@@ -419,7 +422,11 @@ class Session:
             key = fitted
         elif cls in self._escalated and cls in URGENT and f"{cls}_again" in replies.replies:
             key = f"{cls}_again"  # the help was given already in this conversation: a short reply that meets it
+            if finding.other and f"{cls}_other_again" in replies.replies:
+                key = f"{cls}_other_again"  # worded for the one who cares for them
         self._escalated.add(cls)
+        if cls in URGENT:
+            self._other = finding.other
         body = replies.replies[key].format(**bot.lines)
         if cls in URGENT:
             self._crisis = True
