@@ -279,8 +279,10 @@ class Session:
             return self._fallback(notice, ranked, text, norm)
         if not (named or self._medicine):  # "tell me about antidepressants" is not about one medicine
             ranked = [m for m in ranked if m.intent != "medication_info"]
+        # "maybe I'll text one of those numbers" is met as the step it is (an after-crisis reply), not with the lines again.
         if urgent and not said and not asks(text) and (not ranked or ranked[0].score < bot.settings.stay_threshold
-                                    or ranked[0].intent == OUT_OF_SCOPE):
+                                    or ranked[0].intent == OUT_OF_SCOPE) \
+                and not (ranked and ranked[0].intent in bot.disclosures and ranked[0].score >= bot.answer_threshold):
             return self._escalate(Finding(urgent, replace(_STAY, cls=urgent), other=self._other), notice)
         if not ranked or ranked[0].score < bot.answer_threshold or ranked[0].intent == OUT_OF_SCOPE:
             return self._fallback(notice, ranked, text, norm)
@@ -422,11 +424,14 @@ class Session:
             key = fitted
         elif cls in self._escalated and cls in URGENT and f"{cls}_again" in replies.replies:
             key = f"{cls}_again"  # the help was given already in this conversation: a short reply that meets it
-            if finding.other and f"{cls}_other_again" in replies.replies:
+            # Worded for the carer when the help was about someone else, and this finding (the detector's, or a
+            # statement met again) does not say it is about the patient.
+            about_other = finding.other or (self._other and finding.rule.id in ("detector", _STAY.id))
+            if about_other and f"{cls}_other_again" in replies.replies:
                 key = f"{cls}_other_again"  # worded for the one who cares for them
         self._escalated.add(cls)
         if cls in URGENT:
-            self._other = finding.other
+            self._other = finding.other or (self._other and finding.rule.id in ("detector", _STAY.id))
         body = replies.replies[key].format(**bot.lines)
         if cls in URGENT:
             self._crisis = True
@@ -455,6 +460,8 @@ class Session:
         ui, replies = self.bot.content.ui, self.bot.content.safety.replies
         if reply.escalation is not None:
             body = replies[f"{reply.escalation}_again"].format(**self.bot.lines)
+            if self.last is not None and body == self.last.body and f"{reply.escalation}_still" in replies:
+                body = replies[f"{reply.escalation}_still"].format(**self.bot.lines)  # a third time: shorter still
         elif reply.kind == "answer" and reply.intent and self.bot.content.intent(reply.intent).kind == "social" \
                 and (short := self.bot.content.answers[reply.intent].short) and short != reply.body:
             body = short  # "thank you" twice, or a feeling said again: met again briefly, not "my documents say"

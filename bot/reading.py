@@ -40,7 +40,10 @@ _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 _FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
                        r"bye then|ok bye)\W*$")
 # Thanks at the start of a message that asks nothing: "Thanks, that's reassuring", "cheers pal".
-_THANKS = re.compile(r"^(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|much appreciated)\b")
+_THANKS = re.compile(r"^(?:(?:ok|okay|sweet|great|brilliant|lovely|nice|cool|ah|oh|right|perfect|awesome)\W+)?"
+                     r"(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|much appreciated)\b")  # "sweet, cheers"
+# A question asked at the end without a question mark: "ok so if its not working in a few weeks what then".
+_ASKED_LAST = re.compile(r"\b(?:(?:what|how|why) (?:then|now)|then what|or what|or not)\W*$")
 _CLAUSES = re.compile(r"[.,!;:\n]+|\b(?:and|but|so|or|also|btw|plus)\b")
 # "GP's given me Lustral for my mood, what actually is it", "gave me sertraline but idk what it is": a medicine
 # named, and what it is asked, however much else the message says.
@@ -173,7 +176,8 @@ def _better(a: list[Match], b: list[Match]) -> bool:
 
 def asks(text: str) -> bool:
     """Whether a message asks something: a question mark, or a clause that opens as a question does."""
-    return "?" in text or any(QUESTION.match(c) for c in _clauses(text)[1])
+    lowered, clauses = _clauses(text)
+    return "?" in text or bool(_ASKED_LAST.search(lowered)) or any(QUESTION.match(c) for c in clauses)
 
 
 def statement(text: str) -> bool:
