@@ -10,7 +10,7 @@ question sentence rather than as a whole.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .matcher import OUT_OF_SCOPE, Match
@@ -52,6 +52,12 @@ _WHAT_IS_IT = re.compile(r"\bwhat(?:'s|s)?(?: actually| exactly| even)?(?: is| a
                          r"|\bnever heard of (?:it|that|this|them)\b")
 
 
+def _asks_what_it_is(words: Sequence[str], medicines: Sequence[str]) -> bool:
+    """ "quick q before my name's called, what is duloxetine": the message ends by asking what a medicine is."""
+    tail = [w for w in words[-5:] if w not in ("then", "exactly", "actually", "even", "please")]
+    return len(tail) >= 3 and tail[-3:-1] in (["what", "is"], ["what", "are"]) and tail[-1] in medicines
+
+
 @dataclass(frozen=True)
 class Context:
     """What the conversation so far says a short follow-up refers to."""
@@ -84,7 +90,7 @@ class Reader:
 
     def read(self, text: str, norm: Normalized, context: Context) -> Reading:
         lowered = " ".join(text.casefold().split())
-        if norm.medicines and _WHAT_IS_IT.search(lowered.replace("\u2019", "'")):
+        if norm.medicines and (_WHAT_IS_IT.search(lowered.replace("\u2019", "'")) or _asks_what_it_is(norm.words, norm.medicines)):
             medicine = norm.medicines[0]
             return Reading(self._boosted(f"what is {medicine}"), how=f"what {medicine!r} is, asked of the medicine named")
         words = lowered.split()
