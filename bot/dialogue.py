@@ -20,6 +20,10 @@ from .reading import Context, Reader, asks, reaction, statement
 from .reply import HEARD, URGENT, Escalation, Kind, Reply
 from .safety import Finding, Rule, Safety, example_words
 
+# A greeting before a question is not what the message is about.
+_GREETING = re.compile(r"\s*(?:hi+|hello|hey+|hiya|howdy|hola|morning|evening|good (?:morning|afternoon|evening)|g'?day|greetings)"
+                       r"(?:\s+(?:there|all|everyone|mate|doc|bot|again))?\b(?!\s*\?)[\s,.!:;-]*", re.IGNORECASE)  # "Hello? Is anybody there?" greets
+
 # Straight after the help lines, a statement no topic fits well ("she says they're old but they looked fresh", "some
 # days I look at my box of tablets and think about it") is met with them again, not with a stray answer; a question
 # ("what about therapy instead?") is answered.
@@ -258,6 +262,10 @@ class Session:
         met = Match(said or "", 1.0, f"{said}: a reaction that asks nothing")
         if said == "goodbye":  # a farewell that asks nothing: no topic to read
             return self._answer(met, text, norm, notice)
+        greeted = _GREETING.match(text)
+        if greeted and len(text[greeted.end():].split()) >= 3 and asks(text[greeted.end():]):  # "hi there, what does it do"
+            text = text[greeted.end():]
+            norm = bot.normalizer(text, sentences=True)
         reading = bot.reader.read(text, norm, self._context())
         ranked = [m for m in reading.ranked if self._crisis or m.intent not in bot.disclosures
                   or m.score >= bot.settings.disclosure_threshold]

@@ -53,9 +53,11 @@ _WHAT_IS_IT = re.compile(r"\bwhat(?:'s|s)?(?: actually| exactly| even)?(?: is| a
 
 
 def _asks_what_it_is(words: Sequence[str], medicines: Sequence[str]) -> bool:
-    """ "quick q before my name's called, what is duloxetine": the message ends by asking what a medicine is."""
-    tail = [w for w in words[-5:] if w not in ("then", "exactly", "actually", "even", "please")]
-    return len(tail) >= 3 and tail[-3:-1] in (["what", "is"], ["what", "are"]) and tail[-1] in medicines
+    """ "quick q before my name's called, what is duloxetine", "so what is venlafaxine, that's what I've been given":
+    the message asks what a medicine is, wherever it does."""
+    said = [w for w in words if w not in ("exactly", "actually", "even")]
+    return any(said[n:n + 2] in (["what", "is"], ["what", "are"]) and said[n + 2] in medicines
+               for n in range(len(said) - 2))
 
 
 @dataclass(frozen=True)
