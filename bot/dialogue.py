@@ -233,9 +233,10 @@ class Session:
         self._carried |= holds
         if read.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
             self._medicine = read.medicines[0]
-        if finding is not None and finding.escalation is not None:
-            return self._met_after_crisis(finding, text, norm, notice) or self._escalate(finding, notice)
         language = detect(whole, bot.safety.known)
+        if finding is not None and finding.escalation is not None:
+            return self._met_after_crisis(finding, text, norm, notice) \
+                or self._escalate(finding, notice, foreign=language is not None)
         urgent = self.last.escalation if self.last is not None and self.last.escalation in URGENT else None
         if language is not None and urgent:  # straight after the help lines they stay, in whatever language
             return self._escalate(Finding(urgent, replace(_STAY, cls=urgent), other=self._other), notice)
@@ -420,7 +421,7 @@ class Session:
         return self._build("fallback", body, confidence=ranked[0].score if ranked else 0.0, notice=notice,
                            suggestions=bot.examples[:3], rule=f"below the answer threshold {bot.answer_threshold:.2f}: {best}")
 
-    def _escalate(self, finding: Finding, notice: str | None) -> Reply:
+    def _escalate(self, finding: Finding, notice: str | None, *, foreign: bool = False) -> Reply:
         bot = self.bot
         replies = bot.content.safety
         cls = finding.escalation
@@ -428,7 +429,9 @@ class Session:
         overdose = cls == "emergency" and finding.rule.id.startswith("emergency.overdose")
         key: str = "overdose" if overdose else "crisis_other" if cls == "crisis" and finding.other else cls
         fitted = finding.rule.reply if finding.rule.reply and finding.rule.cls == cls else None
-        if fitted:  # fitted to the situation, when the class stands ("I'm not going to do anything" after a crisis)
+        if foreign and cls == "clinician":  # in another language: "I can only answer in English; ask your pharmacist"
+            key = "language"
+        elif fitted:  # fitted to the situation, when the class stands ("I'm not going to do anything" after a crisis)
             key = fitted
         elif cls in self._escalated and cls in URGENT and f"{cls}_again" in replies.replies:
             key = f"{cls}_again"  # the help was given already in this conversation: a short reply that meets it
