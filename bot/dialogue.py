@@ -239,7 +239,7 @@ class Session:
                 or self._escalate(finding, notice, foreign=language is not None)
         urgent = self.last.escalation if self.last is not None and self.last.escalation in URGENT else None
         if language is not None and urgent:  # straight after the help lines they stay, in whatever language
-            return self._escalate(Finding(urgent, replace(_STAY, cls=urgent), other=self._other), notice)
+            return self._stay(urgent, notice)
         if language is not None:
             return self._help_lines("language", notice, f"written in {language}; the bot answers only in English")
         if finding is not None:  # danger asked about in general: the answer the documents give, with the help lines
@@ -264,9 +264,9 @@ class Session:
         if said == "goodbye":  # a farewell that asks nothing: no topic to read
             return self._answer(met, text, norm, notice)
         greeted = _GREETING.match(text)
-        if greeted and len(text[greeted.end():].split()) >= 3 and asks(text[greeted.end():]):  # "hi there, what does it do"
-            text = text[greeted.end():]
-            norm = bot.normalizer(text, sentences=True)
+        rest = text[greeted.end():] if greeted else ""
+        if len(rest.split()) >= 3 and asks(rest):  # "hi there, what does it do"
+            text, norm = rest, bot.normalizer(rest, sentences=True)
         reading = bot.reader.read(text, norm, self._context())
         ranked = [m for m in reading.ranked if self._crisis or m.intent not in bot.disclosures
                   or m.score >= bot.settings.disclosure_threshold]
@@ -292,7 +292,7 @@ class Session:
         if urgent and not said and not asks(text) and (not ranked or ranked[0].score < bot.settings.stay_threshold
                                     or ranked[0].intent == OUT_OF_SCOPE) \
                 and not (ranked and ranked[0].intent in bot.disclosures and ranked[0].score >= bot.answer_threshold):
-            return self._escalate(Finding(urgent, replace(_STAY, cls=urgent), other=self._other), notice)
+            return self._stay(urgent, notice)
         if not ranked or ranked[0].score < bot.answer_threshold or ranked[0].intent == OUT_OF_SCOPE:
             return self._fallback(notice, ranked, text, norm)
         top = ranked[0]
@@ -429,20 +429,20 @@ class Session:
         overdose = cls == "emergency" and finding.rule.id.startswith("emergency.overdose")
         key: str = "overdose" if overdose else "crisis_other" if cls == "crisis" and finding.other else cls
         fitted = finding.rule.reply if finding.rule.reply and finding.rule.cls == cls else None
+        # About someone else: the finding says so, or the help before was, and this finding (the detector's, or a
+        # statement met again) does not say it is about the patient.
+        about_other = finding.other or (self._other and finding.rule.id in ("detector", _STAY.id))
         if foreign and cls == "clinician":  # in another language: "I can only answer in English; ask your pharmacist"
             key = "language"
         elif fitted:  # fitted to the situation, when the class stands ("I'm not going to do anything" after a crisis)
             key = fitted
         elif cls in self._escalated and cls in URGENT and f"{cls}_again" in replies.replies:
             key = f"{cls}_again"  # the help was given already in this conversation: a short reply that meets it
-            # Worded for the carer when the help was about someone else, and this finding (the detector's, or a
-            # statement met again) does not say it is about the patient.
-            about_other = finding.other or (self._other and finding.rule.id in ("detector", _STAY.id))
             if about_other and f"{cls}_other_again" in replies.replies:
                 key = f"{cls}_other_again"  # worded for the one who cares for them
         self._escalated.add(cls)
         if cls in URGENT:
-            self._other = finding.other or (self._other and finding.rule.id in ("detector", _STAY.id))
+            self._other = about_other
         body = replies.replies[key].format(**bot.lines)
         if cls in URGENT:
             self._crisis = True
@@ -453,6 +453,10 @@ class Session:
         return self._build("escalation", body, escalation=cls, confidence=1.0, notice=notice,
                            suggestions=tuple(bot.question(i) for i in ids),
                            rule=f"safety rule {finding.rule.id}{why}: {finding.rule.comment}")
+
+    def _stay(self, urgent: Escalation, notice: str | None) -> Reply:
+        """Straight after the help lines, a message that is no question a topic fits: the help lines again, briefly."""
+        return self._escalate(Finding(urgent, replace(_STAY, cls=urgent), other=self._other), notice)
 
     def _met_after_crisis(self, finding: Finding, text: str, norm: Normalized, notice: str | None) -> Reply | None:
         """After a crisis reply, a message the detector alone reads as crisis again but that an after-crisis answer

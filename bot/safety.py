@@ -146,6 +146,8 @@ class Safety:
         # Whether a word starts with a rule's prefix, by a few set lookups rather than a try of every prefix.
         self._stem_set = frozenset(self._stems)
         self._stem_sizes = tuple(sorted({len(s) for s in self._stems}))
+        # The phrases that stand for the conversation so far: the medicine named before, the replies before.
+        self._turn_tokens = frozenset((self._context, self._after_crisis, self._after_emergency, self._after_clinician))
 
     def _build(self, spec: SafetyRules, typical: Sequence[str]) -> None:
         normalizer = self.normalizer
@@ -171,11 +173,11 @@ class Safety:
             self._keywords.setdefault(f"{word[0]}{len(word)}", []).append(word)
         for stem in sorted((s for s in self._stems if len(s) >= _FUZZY_MIN), key=lambda s: (-len(s), s)):
             self._long_stems.setdefault(stem[0], []).append(stem)
-        self._derive()
         self._context = self.index.add((CONTEXT,))
         self._after_crisis = self.index.add((AFTER_CRISIS,))
         self._after_emergency = self.index.add((AFTER_EMERGENCY,))
         self._after_clinician = self.index.add((AFTER_CLINICIAN,))
+        self._derive()
         # phrase id -> the rules whose rarest group holds it: a rule is only tried where that group has a phrase.
         # A group of everyday words ("i", "my", "should") would make every sentence try it; how often each
         # phrase occurs is counted on typical messages.
@@ -217,11 +219,6 @@ class Safety:
                 run = []
             out.append(token)
         return tuple(out[:-1])
-
-    @property
-    def _turn_tokens(self) -> frozenset[int]:
-        """The phrases that stand for the conversation so far: the medicine named before, the replies before."""
-        return frozenset((self._context, self._after_crisis, self._after_emergency, self._after_clinician))
 
     # -- checking -----------------------------------------------------------------------------------
     def check_all(self, message: str | Normalized, *, medicine: str | None = None, after_crisis: bool = False,

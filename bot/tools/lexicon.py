@@ -5,7 +5,8 @@
 
 The dictionary takes over a second and hundreds of MB to load, so the bot never loads it: this script
 keeps the medicines with a MedlinePlus or NHS medicines page (the ones patients are given in the US and
-the UK, prescription and over the counter, with their brand names), one name a line, and the bot reads that list at start-up.
+the UK, prescription and over the counter, with their brand names), one name a line, and the bot reads
+that list at start-up.
 Names that are everyday English words are left out, so "iron", "water" or "ivy" are not read as medicines.
 """
 
