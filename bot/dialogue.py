@@ -39,7 +39,11 @@ ORDINALS = {"one": 0, "first": 0, "the first": 0, "the first one": 0, "two": 1, 
 
 
 class Bot:
-    """The content, compiled once, and the settings every session shares. Safe to share across threads."""
+    """The content, compiled once, and the settings every session shares. Safe to share across threads.
+
+    `content` is what the bot was built from, but for the safety rules as written (`content.rules.rules` is
+    empty): they are compiled into `safety`, whose `rules` are the ones that run.
+    """
 
     def __init__(self, content: Content | None = None, *, region: str | None = None,
                  idle_timeout: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
@@ -50,6 +54,8 @@ class Bot:
         examples = [e for i in self.content.intents for e in (i.question, *i.examples)]
         self.safety = Safety(self.content.rules, self.normalizer, example_words(examples), self.content.detector,
                              typical=examples)
+        # The rules as written live on compiled in `safety`: their twenty thousand phrases are not kept twice.
+        self.content = replace(self.content, rules=replace(self.content.rules, rules=()))
         self.matcher = Matcher(self.content, self.normalizer)
         regions = self.content.safety.regions
         self.region = region or self.content.safety.default_region
@@ -372,8 +378,9 @@ class Session:
     def _brand_said(self, name: str, text: str) -> str | None:
         """The brand name of this medicine the patient typed, if they used one."""
         medicine = self.bot.content.medicines.get(name)
-        brands = medicine.brands if medicine else tuple(b for b, g in self.bot.content.drugs.items() if g == name)
-        return next((b for b in brands if re.search(rf"\b{re.escape(b)}\b", text.casefold())), None)
+        brands = medicine.brands if medicine else (b for b, g in self.bot.content.drugs.items() if g == name)
+        lowered = text.casefold()
+        return next((b for b in brands if _said(b, lowered)), None)
 
     def _medicine_text(self, name: str, text: str) -> str:
         bot = self.bot
@@ -518,6 +525,21 @@ class Session:
                      escalation=escalation, confidence=round(max(0.0, min(1.0, confidence)), 4),
                      source=source.id if source else None, source_title=source.title if source else None,
                      suggestions=suggestions, rule=rule, resources=resources, notice=notice, short=short)
+
+
+def _said(name: str, text: str) -> bool:
+    """Whether `name` is in the text as a word or words of its own ("zoloft", not the "zol" of "zoloft")."""
+    at = text.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if (at == 0 or not _word_char(text[at - 1])) and (end == len(text) or not _word_char(text[end])):
+            return True
+        at = text.find(name, at + 1)
+    return False
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
 
 
 def _article(word: str) -> str:

@@ -41,6 +41,7 @@ CANDIDATES = 6  # intents whose examples are compared one by one
 # among them, so a turn costs about the same at 100 times the examples (see bench/README.md).
 POSTINGS_CAP = 64
 NEAREST = 16  # nearest examples (by cosine) that rapidfuzz re-scores
+_CUTOFF = 82  # how like a content word (fuzz.ratio) an unknown word must be to be read as it
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Matcher:
                  *, cache: bool = True) -> None:
         self.w = weights if weights is not None else content.settings.weights
         self._normalize = normalizer
+        self._by_length: dict[int, list[str]] = {}  # the content's words a typo of each length may be
         key = _state_key(content, self.w)
         state = cache and load_state(key)
         if state:
@@ -172,12 +174,23 @@ class Matcher:
         single = re.sub(r"(.)\1+", r"\1", word)  # "cbtt", "pleese" after emphasis was cut to two letters
         if single in self._vocab_set:
             return single
-        best = process.extractOne(word, self._vocab, scorer=fuzz.ratio, score_cutoff=82)
+        best = process.extractOne(word, self._near_in_length(len(word)), scorer=fuzz.ratio, score_cutoff=_CUTOFF)
         return best[0] if best else word
 
-    def rank(self, text: str | Normalized, *, limit: int = 5) -> list[Match]:
-        """The best intents for a message, best first; scores run from 0 to 1."""
-        memo: dict[str, str] = {}  # this message's corrections only: nothing a patient typed is kept
+    def _near_in_length(self, size: int) -> list[str]:
+        """The content's words long enough and short enough to reach the cut-off with a word of `size` letters
+        (in their usual order, so the choice among equals is as before): a third of the words to compare."""
+        if size not in self._by_length:
+            # fuzz.ratio is 100 * (1 - distance / (a + b)), and the distance is at least the lengths' difference.
+            self._by_length[size] = [w for w in self._vocab if abs(len(w) - size) <= (1 - _CUTOFF / 100) * (len(w) + size)]
+        return self._by_length[size]
+
+    def rank(self, text: str | Normalized, *, limit: int = 5, memo: dict[str, str] | None = None) -> list[Match]:
+        """The best intents for a message, best first; scores run from 0 to 1.
+
+        `memo` holds one turn's word corrections, shared by the turn's several readings (nothing is kept after it).
+        """
+        memo = {} if memo is None else memo
         toks = [memo[t] if t in memo else memo.setdefault(t, self.correct(t)) for t in self.tokens(text)]
         # "what is it" with nothing before it: the known words say too little to pick any intent.
         if sum(self._idf.get(t, 0.0) for t in set(toks)) < self.w.evidence:

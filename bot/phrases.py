@@ -11,13 +11,14 @@ from collections.abc import Mapping, Sequence
 
 from .content.model import GAP, NUMBER, Phrase
 
-_Entry = tuple[int, Phrase, bool, tuple[str, ...]]  # a phrase's id, the words after its first, whether plain, needs
+_Entry = tuple[int, tuple[str, ...]]  # a phrase's id, and the words, prefixes and classes it needs after its first
 
 
-# The phrases starting with one word (or prefix, or class): the one-word phrases; those whose other words are
+# The phrases starting with one word (or prefix, or class), by id: the one-word phrases; those whose other words are
 # all plain, by their second word; the rest that need no plain word; and the others by the longest plain word
-# they need, so that a sentence without it never tries them.
-_Heads = tuple[list[int], dict[str, list[tuple[int, Phrase]]], list[_Entry], dict[str, list[_Entry]]]
+# they need, so that a sentence without it never tries them. (Ids, not copies of the phrases' words, and None for
+# an empty dictionary: a third of the index's memory was tails of phrases kept twice and empty containers.)
+_Heads = tuple[list[int], dict[str, list[int]] | None, list[int], dict[str, list[_Entry]] | None]
 _Word = tuple[list[_Heads], tuple[str, ...]]  # a word's phrase starts, and the classes and prefixes it stands for
 
 
@@ -49,7 +50,7 @@ class PhraseIndex:
         self._stems: dict[str, _Heads] = {}  # by the prefix a first word "overdos*" stands for
         self._prefixes: set[str] = set()  # every prefix any phrase uses, and their lengths
         self._prefix_sizes: tuple[int, ...] = ()
-        self._numbers: list[tuple[str, _Entry]] = []
+        self._numbers: list[tuple[str, int, tuple[str, ...]]] = []  # (the number token, id, needs)
 
     def add(self, phrase: Phrase) -> int:
         """The id of the phrase, adding it if new."""
@@ -67,23 +68,24 @@ class PhraseIndex:
             # What a sentence must have for the phrase to be there: its words, prefixes ("dose*") and classes.
             # (A tuple, not a frozenset: seven thousand small sets were 1.2 MB of the bot's memory.)
             need = tuple(sorted({w for w in tail if w != GAP and not w.startswith(NUMBER)}))
-            entry = (pid, tail, not special, need if special else ())  # a plain tail is compared whole
             if head.startswith(NUMBER):
-                self._numbers.append((head, entry))
+                self._numbers.append((head, pid, need))
                 return pid
-            if head.endswith("*"):
-                heads = self._stems.setdefault(head[:-1], ([], {}, [], {}))
-            else:
-                heads = self._exact.setdefault(head, ([], {}, [], {}))
+            table = self._stems if head.endswith("*") else self._exact
+            key = head.removesuffix("*")
+            singles, by_next, free, anchored = table.get(key) or ([], None, [], None)
             if not tail:
-                heads[0].append(pid)
-            elif not special:
-                heads[1].setdefault(tail[0], []).append((pid, tail))
+                singles.append(pid)
+            elif not special:  # a plain tail is compared whole
+                by_next = by_next or {}
+                by_next.setdefault(tail[0], []).append(pid)
             elif need:
                 rarest = max(need, key=lambda w: (w not in self.classes, len(w), w))  # a class is seldom rare
-                heads[3].setdefault(rarest, []).append(entry)
+                anchored = anchored or {}
+                anchored.setdefault(rarest, []).append((pid, need))
             else:
-                heads[2].append(entry)
+                free.append(pid)
+            table[key] = (singles, by_next, free, anchored)
         return self._ids[phrase]
 
     def present(self, ws: tuple[str, ...], memo: dict[str, _Word] | None = None) -> dict[int, int]:
@@ -93,6 +95,7 @@ class PhraseIndex:
         """
         memo = {} if memo is None else memo
         found: dict[int, int] = {}
+        phrases = self.phrases
         read = [memo[w] if w in memo else self._word(w, memo) for w in ws]
         have = set(ws).union(*(marks for _, marks in read))
         for i, word in enumerate(ws):
@@ -101,22 +104,24 @@ class PhraseIndex:
                 for pid in singles:
                     if pid not in found:
                         found[pid] = i
-                for pid, tail in by_next.get(after, ()):
-                    if pid not in found and ws[i + 1:i + 1 + len(tail)] == tail:
+                if by_next and after in by_next:
+                    for pid in by_next[after]:
+                        phrase = phrases[pid]
+                        if pid not in found and ws[i + 1:i + len(phrase)] == phrase[1:]:
+                            found[pid] = i
+                for pid in free:
+                    if pid not in found and self._phrase_at(ws, i + 1, phrases[pid]):
                         found[pid] = i
-                for entry in free:
-                    if entry[0] not in found and self._phrase_at(ws, i + 1, entry[1]):
-                        found[entry[0]] = i
                 if anchored:
                     for anchor in anchored.keys() & have:
-                        for entry in anchored[anchor]:
-                            if entry[0] not in found and have.issuperset(entry[3]) and self._phrase_at(ws, i + 1, entry[1]):
-                                found[entry[0]] = i
+                        for pid, need in anchored[anchor]:
+                            if pid not in found and have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid]):
+                                found[pid] = i
             if word.isascii() and word.isdigit():
-                for token, entry in self._numbers:
-                    if (entry[0] not in found and _number_ok(token, word)
-                            and (not entry[1] or (have.issuperset(entry[3]) and self._phrase_at(ws, i + 1, entry[1])))):
-                        found[entry[0]] = i
+                for token, pid, need in self._numbers:
+                    if (pid not in found and _number_ok(token, word)
+                            and (len(phrases[pid]) == 1 or (have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid])))):
+                        found[pid] = i
         return found
 
     def _word(self, word: str, memo: dict[str, _Word]) -> _Word:
@@ -128,15 +133,16 @@ class PhraseIndex:
         memo[word] = read = (heads, (*classes, *(p + "*" for p in prefixes)))
         return read
 
-    def _phrase_at(self, ws: Sequence[str], start: int, phrase: Phrase) -> bool:
-        for n, token in enumerate(phrase):
+    def _phrase_at(self, ws: Sequence[str], start: int, phrase: Phrase, first: int = 1) -> bool:
+        """Whether the phrase from its token `first` on (its first word is already found) is at ws[start:]."""
+        for n in range(first, len(phrase)):
+            token, at = phrase[n], start + n - first
             if token == GAP:  # up to three words skipped; what follows is tried after each
-                rest = phrase[n + 1:]
                 for skip in range(4):  # noqa: SIM110 - a loop: any() and its generator cost twice as much here
-                    if self._phrase_at(ws, start + n + skip, rest):
+                    if self._phrase_at(ws, at + skip, phrase, n + 1):
                         return True
                 return False
-            if start + n >= len(ws) or not self._token_ok(token, ws[start + n]):
+            if at >= len(ws) or not self._token_ok(token, ws[at]):
                 return False
         return True
 

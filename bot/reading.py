@@ -9,9 +9,11 @@ question sentence rather than as a whole.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from .matcher import OUT_OF_SCOPE, Match
 from .normalize import Normalized
@@ -79,7 +81,10 @@ class Reading:
     parts: list[str] = field(default_factory=list)
 
 
-Rank = Callable[[str | Normalized], list[Match]]
+class Rank(Protocol):
+    """A matcher's ranking of a message (bot/matcher.py's `Matcher.rank`)."""
+
+    def __call__(self, text: str | Normalized, *, memo: dict[str, str] | None = None) -> list[Match]: ...
 
 
 class Reader:
@@ -91,6 +96,13 @@ class Reader:
         self.bonus = bonus
 
     def read(self, text: str, norm: Normalized, context: Context) -> Reading:
+        # The turn's readings (each question, the story, a follow-up filled in) share its words' corrections: a
+        # fuzzy look-up is a third of a ranking. A reader of its own per turn, so threads never share one.
+        memo: dict[str, str] = {}
+        turn = Reader(functools.partial(self.rank, memo=memo), threshold=self.threshold, bonus=self.bonus)
+        return turn._read(text, norm, context)
+
+    def _read(self, text: str, norm: Normalized, context: Context) -> Reading:
         lowered = " ".join(text.casefold().split())
         if norm.medicines and (_WHAT_IS_IT.search(lowered.replace("\u2019", "'")) or _asks_what_it_is(norm.words, norm.medicines)):
             medicine = norm.medicines[0]

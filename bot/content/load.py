@@ -170,7 +170,8 @@ def _detector(path: Path) -> DetectorWeights:
     slots = array("H" if len(order) < 0xFFFF else "I", bytes(BUCKETS * (2 if len(order) < 0xFFFF else 4)))
     for row, feature in enumerate(order, 1):
         slots[feature] = row
-    return DetectorWeights(slots, array("d", (w for f in order for w in weights[f])), bias, thresholds, frozenset(plain))
+    # Four-byte floats: the weights are written to four decimals, and sums are worked out in full precision anyway.
+    return DetectorWeights(slots, array("f", (w for f in order for w in weights[f])), bias, thresholds, frozenset(plain))
 
 
 def _drugs(path: Path, medicines: Mapping[str, Medicine]) -> dict[str, str]:
