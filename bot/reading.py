@@ -30,6 +30,7 @@ SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|:\s+(?=(?:what|how|why|can|doe
                        r"should|which|where|when|who)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is|where)\b)",
                        re.IGNORECASE)
 LONG = 25  # words: a message this long or longer is read sentence by sentence
+_SELF_CONTAINED = 5  # words: a question this long with no "it" or "that" can be read without the sentences around it
 _GREETING_WORDS = 3  # a sentence this short in a long message ("Good afternoon.") is a greeting, not its question
 # Words that put the writer's own life in a message: "my husband died in March", "I've been off work for months".
 PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her they their them mum mom dad son "
@@ -51,7 +52,10 @@ _CLAUSES = re.compile(r"[.,!;:\n]+|\b(?:and|but|so|or|also|btw|plus)\b")
 # named, and what it is asked, however much else the message says.
 _WHAT_IS_IT = re.compile(r"\bwhat(?:'s|s)?(?: actually| exactly| even)?(?: is| are)? (?:it|that|this|they)\b"
                          r"(?! (?:like|doing|going|called|used to|do|does|did|mean|means|feels?|takes?|has|have)\b)"
-                         r"|\bnever heard of (?:it|that|this|them)\b")
+                         r"|\bnever heard of (?:it|that|this|them)\b"
+                         # "what kind of drug is that", "is that an antidepressant?": what the medicine named is.
+                         r"|\bwhat (?:kind|type|sort) of (?:drug|medicine|medication|med|pill|tablet)s? (?:is|are) (?:it|that|this|they)\b"
+                         r"|\bis (?:it|that|this) (?:an? )?(?:antidepressant|painkiller|pain killer|ssri|snri|tricyclic)\b")
 
 
 def _asks_what_it_is(words: Sequence[str], medicines: Sequence[str]) -> bool:
@@ -116,6 +120,16 @@ class Reader:
                 return asked
             if len(words) >= LONG:
                 return self._story(text, norm, parts, questions)
+            question = questions[0].casefold() if len(questions) == 1 else ""
+            if len(question.split()) >= _SELF_CONTAINED and not PRONOUNS.search(question):
+                # "could the low mood be from the pain as well? ive been pretty down": the story's words must not
+                # pull a question that stands on its own under the threshold.
+                read = self._short(lowered, norm, context)
+                alone = self.rank(question)
+                best = read.ranked[0].score if read.ranked else 0.0
+                if alone and alone[0].score >= self.threshold and (best < self.threshold or alone[0].score >= best + self.bonus):
+                    return Reading(alone, how=f"the question {question[:60]!r}, without the rest")
+                return read
         return self._short(lowered, norm, context)
 
     # -- one question ---------------------------------------------------------------------------------
