@@ -25,6 +25,8 @@ EXPANSIONS = {
     "i'm": "i am", "im": "i am", "i've": "i have", "ive": "i have", "i'll": "i will", "i'd": "i would",
     "you're": "you are", "youre": "you are", "you've": "you have", "you'll": "you will",
     "they're": "they are", "theyre": "they are", "we're": "we are", "it's": "it is",
+    "it'll": "it will", "itll": "it will", "they'll": "they will", "theyll": "they will", "that'll": "that will",
+    "thatll": "that will", "she'll": "she will", "he'll": "he will", "we'll": "we will",
     "what's": "what is", "whats": "what is", "that's": "that is", "thats": "that is",
     "there's": "there is", "theres": "there is", "who's": "who is", "whos": "who is",
     "how's": "how is", "hows": "how is", "where's": "where is", "wheres": "where is",

@@ -33,7 +33,7 @@ from .content.model import (
     SafetyRules,
 )
 from .content.safety_file import is_word
-from .deobfuscate import fold, split_joined
+from .deobfuscate import NUMBERS, fold, split_joined
 from .detector import features, probabilities, scores
 from .morphology import base_forms
 from .normalize import EXPANSIONS, Normalized, Normalizer, split, words
@@ -200,7 +200,10 @@ class Safety:
         def group(phrases: tuple[Phrase, ...]) -> frozenset[int]:
             return frozenset(self.index.add(self._words(p)) for p in phrases)
 
-        return Rule(spec.id, spec.cls, spec.comment, tuple(group(g) for g in spec.groups), group(spec.unless),
+        # A message that looks disguised is read a second time with number words as digits ("after a bad 1"): an
+        # `unless` phrase must excuse that reading too.
+        unless = spec.unless + tuple(_as_digits(p) for p in spec.unless if any(w in NUMBERS for w in p))
+        return Rule(spec.id, spec.cls, spec.comment, tuple(group(g) for g in spec.groups), group(unless),
                     spec.suggest, spec.line, spec.context, spec.max_words, spec.personal, spec.confirm, spec.reply)
 
     def _words(self, phrase: Phrase) -> Phrase:
@@ -544,6 +547,11 @@ def _windows(sentences: list[tuple[str, ...]]) -> Iterator[tuple[int, tuple[str,
                 and len(sentence) + len(sentences[n - 1]) <= _WINDOW_WORDS:
             yield n, sentences[n - 1] + sentence, False
         yield n, sentence, True
+
+
+def _as_digits(phrase: Phrase) -> Phrase:
+    """The phrase with its number words as the second reading writes them ("one" as "1")."""
+    return tuple(str(NUMBERS[w]) if w in NUMBERS else w for w in phrase)
 
 
 def _rank(cls: Outcome) -> int:
