@@ -33,6 +33,10 @@ _STAY = Rule("after_help_lines", "crisis", "straight after the help lines, a mes
 # Words that name no option: "the depression one", "i meant the one about therapy".
 _FILLER = frozenset("the a an one that this it about with and or of for to is are can do does what how i me my mean "
                     "meant want wanted first second other question please yes no".split())
+# Being on a medicine not named: "put me on one", "started her on an antidepressant", "I'm on a tricyclic".
+_ON_ONE = re.compile(r"\b(?:put|started|start|got|prescribed|given|gave|switched)\s+(?:me|him|her|them|my \w+)\s+(?:on\s+)?"
+                     r"(?:one|an?\s+(?:antidepressant|neuromodulator|ssri|snri|tca|tricyclic|preventer|preventative))\b"
+                     r"|\bi(?:'m|m| am)\s+on\s+(?:one|an?\s+(?:antidepressant|neuromodulator|ssri|snri|tca|tricyclic))\b")
 NUMBER = re.compile(r"#?\s*(\d{1,4})\s*[.)]?")  # "2", "#2", "2." or "2)": the second listed question
 ORDINALS = {"one": 0, "first": 0, "the first": 0, "the first one": 0, "two": 1, "second": 1, "the second": 1,
             "the second one": 1, "three": 2, "third": 2, "the third": 2, "the third one": 2}
@@ -156,6 +160,7 @@ class Session:
         self._options: tuple[str, ...] = ()      # intent ids behind a clarification's numbered options
         self._subject: str | None = None
         self._medicine: str | None = None
+        self._on_one = False  # the patient said they take a medicine without naming it ("my GP put me on one")
         self._crisis = False
         self._escalated: set[str] = set()  # the escalation classes this conversation has had a reply for
         self._other = False  # the last crisis or emergency was about someone else (a daughter, a friend)
@@ -232,7 +237,10 @@ class Session:
         read = bot.normalizer(whole, sentences=True)  # once a turn: safety reads all of it
         norm = read if whole == text else bot.normalizer(text, sentences=True)
         holds: set[int] = set()  # what this message says that holds for the turns after it: "I'm 12 weeks pregnant"
-        finding = bot.safety.check_all(read, medicine=self._medicine, after_crisis=self._crisis, text=whole,
+        # "my gi doc put me on one for ibs", then "do i have to take it with food": a medicine is in sight, unnamed.
+        self._on_one = self._on_one or bool(_ON_ONE.search(whole.casefold()))
+        in_sight = self._medicine or ("an unnamed medicine" if self._on_one else None)
+        finding = bot.safety.check_all(read, medicine=in_sight, after_crisis=self._crisis, text=whole,
                                        after_emergency="emergency" in self._escalated, earlier=self._carried,
                                        after_clinician=self.last is not None and self.last.escalation == "clinician",
                                        holds=holds)
