@@ -270,7 +270,14 @@ class Safety:
             findings += self._check(read, len(second.words), extra, checked)
         if text is not None:
             findings += self._piece_findings(text)
-        return self._decide(findings, _Reading(self, read) if self.detector else None)
+        # "I take Cymbalta for my neuropathy", "my nan takes duloxetine 30": which medicine, and no question. The detector
+        # has seen such words mostly in questions to the clinician; on its own it does not escalate them.
+        # Not where something else said makes it one ("Just found out I'm pregnant. I'm on duloxetine 60.").
+        use, held = self.cues.get("use_statement", frozenset()), self.cues.get("carry_turns", frozenset())
+        said = [p for f in checked.found.values() for p in f]
+        stated = text is not None and _asks_nothing(text) and not use.isdisjoint(said) and held.isdisjoint(said) \
+            and held.isdisjoint(earlier)
+        return self._decide(findings, _Reading(self, read) if self.detector else None, stated=stated)
 
     def rule_findings(self, text: str) -> list[Finding]:
         """What the rules alone find in a message (for training and reviewing the detector)."""
@@ -287,11 +294,12 @@ class Safety:
         lowered = text.casefold()
         return [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in lowered]
 
-    def _decide(self, findings: list[Finding], reading: _Reading | None) -> Finding | None:
+    def _decide(self, findings: list[Finding], reading: _Reading | None, *, stated: bool = False) -> Finding | None:
         """The rules' strongest finding that stands, or the detector's own when it is sure and stronger.
 
         A rule marked `confirm` stands only when the detector sees danger too, around the sentence it fired in;
-        with no detector it stands.
+        with no detector it stands. `stated`: the message says which medicine is taken and asks nothing, so the
+        detector alone does not make it a clinician question.
         """
         best: Finding | None = None
         # Sentences a rule read as a denial, a time long past or a general question (and found nothing else in)
@@ -316,6 +324,8 @@ class Safety:
                 bar = self._threshold(f"alone.{cls}")
                 if best is not None and best.escalation:  # raising what a rule found takes more (train_detector.UPGRADE)
                     bar = max(bar, _UPGRADE)
+                if stated and cls == "clinician":
+                    continue
                 if probs[cls] >= bar and _rank(cls) < _rank(best.cls if best else "none"):
                     # The situation a rule of the same class saw, though it did not stand alone ("a side effect
                     # now"), still picks the fitted reply.
@@ -547,6 +557,29 @@ def _windows(sentences: list[tuple[str, ...]]) -> Iterator[tuple[int, tuple[str,
                 and len(sentence) + len(sentences[n - 1]) <= _WINDOW_WORDS:
             yield n, sentences[n - 1] + sentence, False
         yield n, sentence, True
+
+
+# Words that make a message ask something, whatever its punctuation ("im on 150 of venlafaxine what if i skip it").
+_ASKING = frozenset("what how why when which who should ok okay safe fine alright problem".split())
+_ASKS_FIRST = frozenset("is are does do will would can could".split())  # a question when it opens a sentence
+_ASK_PAIRS = ("is that", "is it", "is this", "are they", "are these", "do i", "can i", "should i", "will it", "does it",
+              "would it", "could i", "is there", "any good", "enough")  # ... or anywhere ("I'm on 10mg, is that a proper dose")
+
+
+# Words that tell of a state or a change, which a statement of use may carry ("... n i feel like a zombie").
+_TELLING = frozenset("feel feeling felt since started starting worse better weird like zombie sick dizzy tired "
+                     "anxious expecting pregnant breastfeeding nursing stopped stop missed forgot extra double "
+                     "upped increased lowered but".split())
+_STATEMENT_WORDS = 12  # a statement of which medicine longer than this says more than that
+
+
+def _asks_nothing(text: str) -> bool:
+    """A short statement: no question mark, no asking word, and nothing of a state or a change."""
+    said = words(text)
+    opening = {ws[0] for ws in map(words, split(text)) if ws}
+    joined = f" {' '.join(said)} "
+    return "?" not in text and len(said) <= _STATEMENT_WORDS and _ASKING.isdisjoint(said) and _TELLING.isdisjoint(said) \
+        and _ASKS_FIRST.isdisjoint(opening) and not any(f" {pair} " in joined for pair in _ASK_PAIRS)
 
 
 def _as_digits(phrase: Phrase) -> Phrase:

@@ -134,8 +134,10 @@ MODIFIERS = ("negated", "accidental", "past", "general", "other")
 # What a modifier does to the rule's finding: nothing, no escalation, a general answer with help lines, or another class.
 OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
 # carry: named in one sentence, it holds for the rest of the message ("my sertraline. can i stop?");
-# carry_turns: named in one message, it holds for the rest of the conversation ("I'm 12 weeks pregnant").
-CUES = ("negation", "past", "accident", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns")
+# carry_turns: named in one message, it holds for the rest of the conversation ("I'm 12 weeks pregnant");
+# use_statement: saying which medicine one takes ("I take Cymbalta for my neuropathy"), which alone asks nothing.
+CUES = ("negation", "past", "accident", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns",
+        "use_statement")
 
 
 @dataclass(frozen=True)
