@@ -27,6 +27,7 @@ EXPANSIONS = {
     "they're": "they are", "theyre": "they are", "we're": "we are", "it's": "it is",
     "it'll": "it will", "itll": "it will", "they'll": "they will", "theyll": "they will", "that'll": "that will",
     "thatll": "that will", "she'll": "she will", "he'll": "he will", "we'll": "we will",
+    "he's": "he is", "hes": "he is", "she's": "she is", "shes": "she is",
     "what's": "what is", "whats": "what is", "that's": "that is", "thats": "that is",
     "there's": "there is", "theres": "there is", "who's": "who is", "whos": "who is",
     "how's": "how is", "hows": "how is", "where's": "where is", "wheres": "where is",

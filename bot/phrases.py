@@ -22,12 +22,18 @@ _Heads = tuple[list[int], dict[str, list[int]] | None, list[int], dict[str, list
 _Word = tuple[list[_Heads], tuple[str, ...]]  # a word's phrase starts, and the classes and prefixes it stands for
 
 
+_YEARS = (1900, 2099)  # four digits read as a year, not a count, where a rule wants a count ("#6+")
+
+
 def _number_ok(token: str, word: str) -> bool:
     """'#' any number; '#6+' a number of 6 or more."""
     if not (word.isascii() and word.isdigit()):  # "❶❶" is digits to str.isdigit, but no number to int()
         return False
     # A run of digits longer than any threshold is past it: no need to read a 4,000-digit number.
-    return token == NUMBER or len(word) > 9 or int(word) >= int(token[1:-1])
+    if token == NUMBER or len(word) > 9:
+        return True
+    # "one hip replaced in 2018": a year is no count of anything ("#1900+" asks for years and gets them).
+    return int(word) >= int(token[1:-1]) and (not _YEARS[0] <= int(word) <= _YEARS[1] or int(token[1:-1]) >= _YEARS[0])
 
 
 class PhraseIndex:

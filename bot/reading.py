@@ -23,13 +23,15 @@ WHAT_ABOUT = re.compile(r"^(?:and |so |but )?(?:what|how) about\b\s*")
 ELLIPSIS = re.compile(r"^(?:and |but |also |so )?(?:for|in|with|during|on|if|after|before|and)\b\s*")
 WHY = re.compile(r"^(?:and |but |so )?(?:why|how come|why not|why is that|why so|but why|how so)\W*$")
 QUESTION = re.compile(r"^(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
-                      r"whos|tell me|explain|any|isnt|arent|dont|doesnt)\b")
+                      r"whos|tell me|explain|any|isnt|arent|dont|doesnt|i wonder|i was wondering|im wondering|might i|"
+                      r"may i)\b")
 # Where one sentence of a message ends: for reading a story by its sentences, and several questions one by one.
 SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|:\s+(?=(?:what|how|why|can|does|do|is|are|will|would|should|which|"
                        r"where|when|who)\b)|,\s*(?:and\s+)?(?=(?:what|how|why|can|does|do|is|are|will|would|"
                        r"should|which|where|when|who)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is|where)\b)",
                        re.IGNORECASE)
 LONG = 25  # words: a message this long or longer is read sentence by sentence
+_SOCIAL = frozenset({"thanks", "greeting", "goodbye", "acknowledge", "apology"})  # manners, not a topic
 _SELF_CONTAINED = 5  # words: a question this long with no "it" or "that" can be read without the sentences around it
 _GREETING_WORDS = 3  # a sentence this short in a long message ("Good afternoon.") is a greeting, not its question
 # Words that put the writer's own life in a message: "my husband died in March", "I've been off work for months".
@@ -199,7 +201,9 @@ class Reader:
             ranked = self.rank(part)
             if _better(ranked, best):
                 best, chosen = ranked, part
-        if best and (not whole or best[0].score >= whole[0].score - self.bonus):
+        # "Thank you kindly. ... Would you be so good as to explain ...": the thanks is manners, the question the point.
+        polite = bool(whole) and whole[0].intent in _SOCIAL and bool(questions)
+        if best and (not whole or polite or best[0].score >= whole[0].score - self.bonus):
             return Reading(best, how=f"the sentence {chosen[:60]!r} of a long message")
         return Reading(whole, how="the whole of a long message")
 

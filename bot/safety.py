@@ -347,6 +347,7 @@ class Safety:
         findings: list[Finding] = []
         carried: dict[int, int] = {}  # what an earlier sentence named ("my sertraline. can i stop?")
         carry = self.cues.get("carry", frozenset())
+        sight = self.cues.get("in_sight", carry)  # what puts a medicine in sight for "it" and "them"
         heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
         checked = _Checked() if checked is None else checked
         pronouns = self.cues.get("pronouns", frozenset())
@@ -356,7 +357,7 @@ class Safety:
             checked.found[window] = found
             # "it" and "them" stand for a medicine only once one is in sight, named in this sentence, an earlier one
             # or an earlier turn: in "I only get them twice a week" they are the migraines.
-            named = self._context in extra or carried or not carry.isdisjoint(found)
+            named = self._context in extra or not sight.isdisjoint(carried) or not sight.isdisjoint(found)
             if not seen or checked.fired.get(window) != carried.keys():
                 findings += self._fired({**carried, **found, **extra}, window, size, n,
                                         frozenset() if named else pronouns, extra.keys() & self._turn_tokens)

@@ -135,9 +135,10 @@ MODIFIERS = ("negated", "accidental", "past", "general", "other")
 OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
 # carry: named in one sentence, it holds for the rest of the message ("my sertraline. can i stop?");
 # carry_turns: named in one message, it holds for the rest of the conversation ("I'm 12 weeks pregnant");
+# in_sight: words that put a medicine in sight for "it" and "them" (the `carry` phrases when not given);
 # use_statement: saying which medicine one takes ("I take Cymbalta for my neuropathy"), which alone asks nothing.
 CUES = ("negation", "past", "accident", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns",
-        "use_statement")
+        "use_statement", "in_sight")
 
 
 @dataclass(frozen=True)
