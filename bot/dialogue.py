@@ -24,6 +24,12 @@ from .safety import Finding, Rule, Safety, example_words
 _GREETING = re.compile(r"\s*(?:hi+|hello|hey+|hiya|howdy|hola|morning|evening|good (?:morning|afternoon|evening)|g'?day|greetings)"
                        r"(?:\s+(?:there|all|everyone|mate|doc|bot|again))?\b(?!\s*\?)[\s,.!:;-]*", re.IGNORECASE)  # "Hello? Is anybody there?" greets
 
+# An apology before a question is manners, not what the message is about: "sorry to bother you, I'm sure this is a
+# silly question, but what exactly is an antidepressant?"
+_SORRY = re.compile(r"\s*(?:so |really )?(?:sorry|apologies|excuse me|pardon me)(?: to (?:bother|trouble) you| for (?:bothering|"
+                    r"asking|the trouble|going on))?[\s,.!:;-]*(?:(?:i'?m sure |i know )?(?:this|it)(?:'s| is| may be| might be)"
+                    r" a (?:silly|stupid|dumb|daft) question[\s,.!:;-]*(?:but\s+)?)?(?:and\s+)?", re.IGNORECASE)
+
 # Straight after the help lines, a statement no topic fits well ("she says they're old but they looked fresh", "some
 # days I look at my box of tablets and think about it") is met with them again, not with a stray answer; a question
 # ("what about therapy instead?") is answered.
@@ -277,7 +283,7 @@ class Session:
         met = Match(said or "", 1.0, f"{said}: a reaction that asks nothing")
         if said == "goodbye":  # a farewell that asks nothing: no topic to read
             return self._answer(met, text, norm, notice)
-        greeted = _GREETING.match(text)
+        greeted = _GREETING.match(text) or _SORRY.match(text)
         rest = text[greeted.end():] if greeted else ""
         if len(rest.split()) >= 3 and asks(rest):  # "hi there, what does it do"
             text, norm = rest, bot.normalizer(rest, sentences=True)

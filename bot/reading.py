@@ -44,6 +44,8 @@ _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 # A farewell at the end of a message that asks nothing: "ill ask the pharmacist about the sweating. bye".
 _FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
                        r"bye then|ok bye)\W*$")
+# Leaving, said first: "gtg they just called me", "gotta go, bus is here".
+_LEAVING = re.compile(r"^(?:gtg|g2g|ttyl|(?:gotta|got to|have to|need to) go)\b(?!\s+(?:to|and|back|on|off|for|in)\b)")
 # Thanks at the start of a message that asks nothing: "Thanks, that's reassuring", "cheers pal".
 _THANKS = re.compile(r"^(?:(?:ok|okay|sweet|great|brilliant|lovely|nice|cool|ah|oh|right|perfect|awesome)\W+)?"
                      r"(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|much appreciated)\b")  # "sweet, cheers"
@@ -237,7 +239,7 @@ def reaction(text: str, *, most: int = 15) -> str | None:
     lowered, clauses = _clauses(text)
     if "?" in lowered or not lowered:
         return None
-    if _FAREWELL.search(lowered):
+    if _FAREWELL.search(lowered) or _LEAVING.match(lowered):
         return "goodbye"
     if any(QUESTION.match(c) for c in clauses) or _ASKS.search(lowered) or len(lowered.split()) > most:
         return None  # "ok so if its not working in a few weeks what then" asks
