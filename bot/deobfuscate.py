@@ -58,6 +58,10 @@ _NUMBER_WORD = re.compile(rf"\b(?=[{_FIRST}{_FIRST.upper()}])(" + "|".join(sorte
                           re.IGNORECASE)
 
 
+# "ODd", "OD'd", "ODed" in capitals: an overdose, which lowercase would read as "odd".
+_OD = re.compile(r"\bOD(?:'?d|ed|'ed)\b")
+
+
 def fold(text: str) -> str:
     """The message with look-alike letters, leetspeak, spaced-out letters, harm emoji and written numbers
     read as plain words and digits. Returns the text unchanged when there is nothing of that kind."""
@@ -66,6 +70,7 @@ def fold(text: str) -> str:
         out = _EMOJI.sub(lambda m: EMOJI[m.group(0)], out)
         out = "".join(c for c in unicodedata.normalize("NFD", out) if unicodedata.category(c) != "Mn")  # accents
     out = _CAPS_L.sub(lambda m: m.group(0).replace("l", "I"), out)
+    out = _OD.sub("overdosed", out)
     out = _HELD.sub(_unheld, out)
     out = _TOKEN.sub(_unleet, out)
     out = _SPACED.sub(_join_spaced, out)

@@ -76,7 +76,7 @@ def split(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Lowercase words with contractions expanded and emphasis ("sooooo") reduced."""
     text = _REPEATS.sub(r"\1\1", clean(text).casefold().translate(_QUOTES))
-    text = _NUMBER_UNIT.sub(r"\1 \2", text).replace("&", " and ")  # "zopiclone & pregabalin", "g&t"
+    text = _NUMBER_UNIT.sub(r"\1 \2", text).replace("&", " and ").replace("+", " plus ")  # "g&t", "+ advil?"
     out: list[str] = []
     for word in _WORD.findall(text):
         out.extend(EXPANSIONS.get(word, word).split())
