@@ -32,8 +32,9 @@ def _number_ok(token: str, word: str) -> bool:
     # A run of digits longer than any threshold is past it: no need to read a 4,000-digit number.
     if token == NUMBER or len(word) > 9:
         return True
+    number, floor = int(word), int(token[1:-1])
     # "one hip replaced in 2018": a year is no count of anything ("#1900+" asks for years and gets them).
-    return int(word) >= int(token[1:-1]) and (not _YEARS[0] <= int(word) <= _YEARS[1] or int(token[1:-1]) >= _YEARS[0])
+    return number >= floor and (floor >= _YEARS[0] or not _YEARS[0] <= number <= _YEARS[1])
 
 
 class PhraseIndex:

@@ -273,10 +273,11 @@ class Safety:
         # "I take Cymbalta for my neuropathy", "my nan takes duloxetine 30": which medicine, and no question. The detector
         # has seen such words mostly in questions to the clinician; on its own it does not escalate them.
         # Not where something else said makes it one ("Just found out I'm pregnant. I'm on duloxetine 60.").
+        # The phrase tests first: reading the words again for a question is the dearest part, and seldom needed.
         use, held = self.cues.get("use_statement", frozenset()), self.cues.get("carry_turns", frozenset())
-        said = [p for f in checked.found.values() for p in f]
-        stated = text is not None and _asks_nothing(text) and not use.isdisjoint(said) and held.isdisjoint(said) \
-            and held.isdisjoint(earlier)
+        found = checked.found.values()
+        stated = text is not None and held.isdisjoint(earlier) and any(not use.isdisjoint(f) for f in found) \
+            and all(held.isdisjoint(f) for f in found) and _asks_nothing(text)
         return self._decide(findings, _Reading(self, read) if self.detector else None, stated=stated)
 
     def rule_findings(self, text: str) -> list[Finding]:
@@ -576,11 +577,14 @@ _STATEMENT_WORDS = 12  # a statement of which medicine longer than this says mor
 
 def _asks_nothing(text: str) -> bool:
     """A short statement: no question mark, no asking word, and nothing of a state or a change."""
+    if "?" in text:
+        return False
     said = words(text)
-    opening = {ws[0] for ws in map(words, split(text)) if ws}
+    if len(said) > _STATEMENT_WORDS or not _ASKING.isdisjoint(said) or not _TELLING.isdisjoint(said):
+        return False
     joined = f" {' '.join(said)} "
-    return "?" not in text and len(said) <= _STATEMENT_WORDS and _ASKING.isdisjoint(said) and _TELLING.isdisjoint(said) \
-        and _ASKS_FIRST.isdisjoint(opening) and not any(f" {pair} " in joined for pair in _ASK_PAIRS)
+    return not any(f" {pair} " in joined for pair in _ASK_PAIRS) \
+        and _ASKS_FIRST.isdisjoint(ws[0] for ws in map(words, split(text)) if ws)
 
 
 def _as_digits(phrase: Phrase) -> Phrase:
