@@ -49,6 +49,7 @@ _WINDOW_WORDS = 12  # two sentences side by side are read together when this sho
 _SHORT = 4  # and one of them this short ("took them. all 30.")
 _UPGRADE = 0.9  # the detector this sure may raise the class a rule found (bot/tools/train_detector.py)
 _SURE = 0.99  # the detector this sure of danger overrides a rule's denial
+_STRETCH = 24  # the words a rule's groups must meet within in a long sentence (a rule may set its own: `within`)
 _DETECT_WHOLE = 80  # a broad rule in a longer message asks the detector about its own sentence and neighbours
 # What the start-up cache keeps of a compiled Safety, besides its phrase index.
 _STATE = ("rules", "_pieces", "cues", "_base", "_exact", "_stems", "_vocabulary", "_keywords", "_long_stems",
@@ -69,6 +70,7 @@ class Rule:
     line: int
     context: Mapping[str, str]
     max_words: int = 0
+    within: int = 0
     personal: bool = False
     confirm: bool = False
     reply: str | None = None
@@ -204,7 +206,7 @@ class Safety:
         # `unless` phrase must excuse that reading too.
         unless = spec.unless + tuple(_as_digits(p) for p in spec.unless if any(w in NUMBERS for w in p))
         return Rule(spec.id, spec.cls, spec.comment, tuple(group(g) for g in spec.groups), group(unless),
-                    spec.suggest, spec.line, spec.context, spec.max_words, spec.personal, spec.confirm, spec.reply)
+                    spec.suggest, spec.line, spec.context, spec.max_words, spec.within, spec.personal, spec.confirm, spec.reply)
 
     def _words(self, phrase: Phrase) -> Phrase:
         """A phrase as messages are read: runs of plain words through the normaliser to their base forms."""
@@ -401,11 +403,20 @@ class Safety:
         clinician rule may not count here (a pronoun with no medicine in sight); `before`: what earlier turns hold."""
         candidates = sorted({n for pid in present for n in self._triggers.get(pid, ())})
         out: list[Finding] = []
+        stretches = _Stretches(self.index, window)
         sighted = {p: at for p, at in present.items() if p not in blind} if blind.intersection(present) else present
         for n in candidates:
             rule = self.rules[n]
             seen = sighted if rule.cls == "clinician" else present
             if (rule.max_words and size > rule.max_words) or not rule.fires(seen, self._within):
+                continue
+            # A long run-on sentence: the rule's groups must meet within one stretch of it, not be pooled from its two
+            # ends ("... two kids under five ... for three years I've had cramps ... an antidepressant"). Not for
+            # crisis, whose words are told far apart in a story ("I drove out to the bridge ... and sat there for an
+            # hour thinking how easy it would be"), unless its rule says how near.
+            width = rule.within or (_STRETCH if rule.cls != "crisis" else 0)
+            if width and len(window) > width + width // 4 and len(rule.groups) > 1 \
+                    and not stretches.meet(rule, seen, width):
                 continue
             finding = self._judge(rule, seen, window, where)
             if before and any(all(p in before for p in group if p in seen) for group in rule.groups):
@@ -488,6 +499,26 @@ class Safety:
                 if _one_typo(piece, stem) and piece != stem[:-1] and piece not in self.known:
                     return stem + word[size:]
         return word
+
+
+class _Stretches:
+    """A sentence read in stretches of a given width, half overlapping, each read when first needed."""
+
+    def __init__(self, index: PhraseIndex, window: tuple[str, ...]) -> None:
+        self.index, self.window = index, window
+        self._found: dict[tuple[int, int], dict[int, int]] = {}  # (width, start) -> the stretch's phrases
+
+    def meet(self, rule: Rule, present: Mapping[int, int], width: int) -> bool:
+        """Whether some stretch `width` words long has a phrase of every group of the rule (one from earlier
+        sentences or turns counts in any)."""
+        before = {p: at for p, at in present.items() if at < 0}
+        step = max(1, width // 2)
+        for start in range(0, max(1, len(self.window) - step), step):
+            if (width, start) not in self._found:
+                self._found[width, start] = self.index.present(self.window[start:start + width])
+            if rule.fires({**before, **self._found[width, start]}):
+                return True
+        return False
 
 
 @dataclass

@@ -167,6 +167,17 @@ def suggestion_not_an_intent(root: Path) -> tuple[Path, int | None]:
     return path, n + 1
 
 
+def within_on_one_group(root: Path) -> tuple[Path, int | None]:
+    """A rule of one group has nothing to bring near: `within` on it is a slip a reviewer must hear about."""
+    path = root / "intents" / "safety.yaml"
+    rule = next(r for r in entries(path, "rules") if "any" in r)
+    lines = lines_of(path)
+    n = rule.lines["class"]  # the new line goes just after it
+    lines.insert(n, "    within: 5\n")
+    write(path, lines)
+    return path, n + 1
+
+
 def missing_file(root: Path) -> tuple[Path, int | None]:
     (root / "responses" / "sources.yaml").unlink()
     return root, None
@@ -182,6 +193,8 @@ CASES = [
     Case("empty example list", "empty example list", empty_example_list),
     Case("example under two intents", "is under both", example_under_two_intents),
     Case("suggestion not an intent", "'no_such_intent' is not another intent", suggestion_not_an_intent),
+    Case("within on a rule of one group", "'within' must be a whole number of words, for a rule with 'all'",
+         within_on_one_group),
     Case("missing file", "missing responses/sources.yaml", missing_file),
 ]
 

@@ -154,6 +154,7 @@ class RuleSpec:
     line: int
     context: Mapping[str, str] = field(default_factory=dict)  # modifier -> outcome; the class's defaults filled in
     max_words: int = 0  # when above 0, the rule reads only messages this short ("dose?", "and with beer?")
+    within: int = 0  # when above 0, the groups' phrases must all be this few words apart ("took 30 of them")
     personal: bool = False  # words usually asked about in general: only someone's own happening escalates
     confirm: bool = False  # a broad rule: it escalates only when the statistical detector sees danger too
     reply: str | None = None  # the reply of responses/safety.yaml fitted to the situation ("clinician_mix")

@@ -69,7 +69,7 @@ def rule_specs(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> Sa
     seen: dict[str, int] = {}
     for entry in items(data, "rules", path, what="safety.yaml"):
         entry = fields(entry, path, required=("id", "class", "comment"),
-                       optional=("any", "all", "text", "unless", "suggest", "max_words", "personal", "confirm", "reply",
+                       optional=("any", "all", "text", "unless", "suggest", "max_words", "within", "personal", "confirm", "reply",
                                  *MODIFIERS), what="a rule")
         rid = str(entry["id"])
         if rid in seen:
@@ -119,6 +119,10 @@ def rule_specs(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> Sa
         if not isinstance(max_words, int) or isinstance(max_words, bool) or max_words < 0:
             raise ContentError("'max_words' must be a whole number (0: any length)", path=path,
                                line=entry.lines["max_words"])
+        within = entry.get("within", 0)
+        if not isinstance(within, int) or isinstance(within, bool) or within < 0 or (within and len(groups) < 2):
+            raise ContentError("'within' must be a whole number of words, for a rule with 'all' groups (0: a whole "
+                               "sentence)", path=path, line=entry.lines.get("within", entry.line))
         flags = {}
         for flag in ("personal", "confirm"):
             flags[flag] = entry.get(flag, False)
@@ -126,7 +130,8 @@ def rule_specs(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> Sa
                 raise ContentError(f"{flag!r} must be true or false", path=path, line=entry.lines[flag])
         reply = text(entry, "reply", path, optional=True) or None
         rules.append(RuleSpec(rid, cls, text(entry, "comment", path), groups, unless,
-                              tuple(raw_suggest), entry.line, context, max_words, **flags, reply=reply, text=pieces))
+                              tuple(raw_suggest), entry.line, context, max_words, within, **flags, reply=reply,
+                              text=pieces))
     for escalation in ESCALATIONS:
         if not any(r.cls == escalation for r in rules):
             raise ContentError(f"no rule for class {escalation!r}; the bot must be able to escalate to it", path=path)
