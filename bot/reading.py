@@ -32,7 +32,7 @@ SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|:\s+(?=(?:what|how|why|can|doe
                        re.IGNORECASE)
 LONG = 25  # words: a message this long or longer is read sentence by sentence
 _SOCIAL = frozenset({"thanks", "greeting", "goodbye", "acknowledge", "apology"})  # manners, not a topic
-_SELF_CONTAINED = 5  # words: a question this long with no "it" or "that" can be read without the sentences around it
+_SELF_CONTAINED = 3  # words: a question this long with no "it" or "that" can be read without the sentences around it
 _GREETING_WORDS = 3  # a sentence this short in a long message ("Good afternoon.") is a greeting, not its question
 # Words that put the writer's own life in a message: "my husband died in March", "I've been off work for months".
 PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her they their them mum mom dad son "
@@ -41,6 +41,8 @@ PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her 
 _REACTION = re.compile(r"^(?:ok|okay|k|kk|fine|right|cool|great|fair|huh|hm+|alright|sure|yeah|yes|ah|oh|wow|nice|"
                        r"good|interesting|gotcha|understood|noted|whatever|thought so|at least|fair enough|makes sense)\b")
 _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
+# An asking verb before its subject mid-sentence: "ok. if I went to my GP would it end up on my work record".
+_INVERTED = re.compile(r"\b(?:would|could|should) (?:it|i|they|he|she|you|that|this)\b|\b(?:will it|can they|can i)\b")
 # A farewell at the end of a message that asks nothing: "ill ask the pharmacist about the sweating. bye".
 _FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
                        r"bye then|ok bye)\W*$")
@@ -217,7 +219,8 @@ def _better(a: list[Match], b: list[Match]) -> bool:
 def asks(text: str) -> bool:
     """Whether a message asks something: a question mark, or a clause that opens as a question does."""
     lowered, clauses = _clauses(text)
-    return "?" in text or bool(_ASKED_LAST.search(lowered)) or any(QUESTION.match(c) for c in clauses)
+    return "?" in text or bool(_ASKED_LAST.search(lowered) or _INVERTED.search(lowered)) \
+        or any(QUESTION.match(c) for c in clauses)
 
 
 def statement(text: str) -> bool:
@@ -227,7 +230,7 @@ def statement(text: str) -> bool:
         return False
     _, clauses = _clauses(text)
     words = " ".join(clauses).split()
-    if len(words) < 3 or any(QUESTION.match(c) for c in clauses):
+    if len(words) < 3 or any(QUESTION.match(c) for c in clauses) or _INVERTED.search(" ".join(clauses)):
         return False
     return not PERSONAL.isdisjoint(words)
 
@@ -241,7 +244,8 @@ def reaction(text: str, *, most: int = 15) -> str | None:
         return None
     if _FAREWELL.search(lowered) or _LEAVING.match(lowered):
         return "goodbye"
-    if any(QUESTION.match(c) for c in clauses) or _ASKS.search(lowered) or len(lowered.split()) > most:
+    if any(QUESTION.match(c) for c in clauses) or _ASKS.search(lowered) or _INVERTED.search(lowered) \
+            or len(lowered.split()) > most:
         return None  # "ok so if its not working in a few weeks what then" asks
     if _THANKS.match(lowered):
         return "thanks"
