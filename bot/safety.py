@@ -280,6 +280,10 @@ class Safety:
         found = checked.found.values()
         stated = text is not None and held.isdisjoint(earlier) and any(not use.isdisjoint(f) for f in found) \
             and all(held.isdisjoint(f) for f in found) and _asks_nothing(text)
+        # "been on nortriptyline 6 wks for my neck ... what even is nortriptyline": asking what it is decides nothing.
+        what = self.cues.get("what_is", frozenset())
+        stated = stated or (held.isdisjoint(earlier) and any(not what.isdisjoint(f) for f in found)
+                            and all(held.isdisjoint(f) for f in found))
         return self._decide(findings, _Reading(self, read) if self.detector else None, stated=stated)
 
     def rule_findings(self, text: str) -> list[Finding]:

@@ -136,9 +136,10 @@ OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
 # carry: named in one sentence, it holds for the rest of the message ("my sertraline. can i stop?");
 # carry_turns: named in one message, it holds for the rest of the conversation ("I'm 12 weeks pregnant");
 # in_sight: words that put a medicine in sight for "it" and "them" (the `carry` phrases when not given);
-# use_statement: saying which medicine one takes ("I take Cymbalta for my neuropathy"), which alone asks nothing.
+# use_statement: saying which medicine one takes ("I take Cymbalta for my neuropathy"), which alone asks nothing;
+# what_is: asking what a medicine is ("what even is nortriptyline"), which the detector alone does not make a decision.
 CUES = ("negation", "past", "accident", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns",
-        "use_statement", "in_sight")
+        "use_statement", "in_sight", "what_is")
 
 
 @dataclass(frozen=True)
