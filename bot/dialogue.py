@@ -30,6 +30,9 @@ _SORRY = re.compile(r"\s*(?:so |really )?(?:sorry|apologies|excuse me|pardon me)
                     r"asking|the trouble|going on))?[\s,.!:;-]*(?:(?:i'?m sure |i know )?(?:this|it)(?:'s| is| may be| might be)"
                     r" a (?:silly|stupid|dumb|daft) question[\s,.!:;-]*(?:but\s+)?)?(?:and\s+)?", re.IGNORECASE)
 
+# Thanks before a question is manners too: "Thank you. Finally, might I ask whether these conversations are kept?"
+_THANKED = re.compile(r"\s*(?:thanks|thank you|thank u|cheers|ta)(?: (?:so much|very much|again))?[\s,.!:;-]+", re.IGNORECASE)
+
 # Straight after the help lines, a statement no topic fits well ("she says they're old but they looked fresh", "some
 # days I look at my box of tablets and think about it") is met with them again, not with a stray answer; a question
 # ("what about therapy instead?") is answered.
@@ -283,7 +286,7 @@ class Session:
         met = Match(said or "", 1.0, f"{said}: a reaction that asks nothing")
         if said == "goodbye":  # a farewell that asks nothing: no topic to read
             return self._answer(met, text, norm, notice)
-        greeted = _GREETING.match(text) or _SORRY.match(text)
+        greeted = _GREETING.match(text) or _SORRY.match(text) or _THANKED.match(text)
         rest = text[greeted.end():] if greeted else ""
         if len(rest.split()) >= 3 and asks(rest):  # "hi there, what does it do"
             text, norm = rest, bot.normalizer(rest, sentences=True)

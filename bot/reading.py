@@ -38,8 +38,9 @@ _GREETING_WORDS = 3  # a sentence this short in a long message ("Good afternoon.
 PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her they their them mum mom dad son "
                      "daughter wife husband partner".split())
 # A reaction to the last answer, not a question: "ok that makes me feel a bit less crazy", "fine. ill give it a go".
-_REACTION = re.compile(r"^(?:ok|okay|k|kk|fine|right|cool|great|fair|huh|hm+|alright|sure|yeah|yes|ah|oh|wow|nice|"
-                       r"good|interesting|gotcha|understood|noted|whatever|thought so|at least|fair enough|makes sense)\b")
+_REACTION = re.compile(r"^(?:ok|okay|k|kk|fine|right|cool|great|fair|huh|hm+|hmph|alright|sure|yeah|yes|ah|oh|wow|nice|"
+                       r"good|interesting|gotcha|got it|understood|noted|whatever|thought so|at least|fair enough|makes sense|"
+                       r"sound|well)\b")
 _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 # An asking verb before its subject mid-sentence: "ok. if I went to my GP would it end up on my work record".
 _INVERTED = re.compile(r"\b(?:would|could|should) (?:it|i|they|he|she|you|that|this)\b|\b(?:will it|can they|can i)\b")
