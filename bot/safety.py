@@ -462,8 +462,10 @@ class Safety:
         seen: list[str] = []
         if any(anchor - _NEGATION_REACH <= present[p] < anchor for p in cues.get("negation", ()) if p in present):
             seen.append("negated")
-        if any(abs(present[p] - at) <= _PAST_REACH for p in cues.get("past", ()) if p in present
-               for at in (anchor, *evidence)):
+        # "at school" is long past in "when I was 14, at school, I took a load" but not in "a seizure at school today".
+        now = any(p in present for p in cues.get("now", ()))
+        past = cues.get("past", frozenset()) | (frozenset() if now else cues.get("past_unless_now", frozenset()))
+        if any(abs(present[p] - at) <= _PAST_REACH for p in past if p in present for at in (anchor, *evidence)):
             seen.append("past")
             if any(p in present for p in cues.get("accident", ())):  # long past, and no one meant it
                 seen.append("accidental")

@@ -137,9 +137,10 @@ OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
 # carry_turns: named in one message, it holds for the rest of the conversation ("I'm 12 weeks pregnant");
 # in_sight: words that put a medicine in sight for "it" and "them" (the `carry` phrases when not given);
 # use_statement: saying which medicine one takes ("I take Cymbalta for my neuropathy"), which alone asks nothing;
-# what_is: asking what a medicine is ("what even is nortriptyline"), which the detector alone does not make a decision.
+# what_is: asking what a medicine is ("what even is nortriptyline"), which the detector alone does not make a decision;
+# past_unless_now: a time long past only when no `now` word is in the sentence ("at school" but not "at school today").
 CUES = ("negation", "past", "accident", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns",
-        "use_statement", "in_sight", "what_is")
+        "use_statement", "in_sight", "what_is", "past_unless_now", "now")
 
 
 @dataclass(frozen=True)
