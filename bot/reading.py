@@ -230,8 +230,9 @@ def statement(text: str) -> bool:
     if "?" in text:
         return False
     _, clauses = _clauses(text)
-    words = " ".join(clauses).split()
-    if len(words) < 3 or any(QUESTION.match(c) for c in clauses) or _INVERTED.search(" ".join(clauses)):
+    joined = " ".join(clauses)
+    words = joined.split()
+    if len(words) < 3 or any(QUESTION.match(c) for c in clauses) or _INVERTED.search(joined):
         return False
     return not PERSONAL.isdisjoint(words)
 

@@ -272,18 +272,16 @@ class Safety:
             findings += self._check(read, len(second.words), extra, checked)
         if text is not None:
             findings += self._piece_findings(text)
-        # "I take Cymbalta for my neuropathy", "my nan takes duloxetine 30": which medicine, and no question. The detector
-        # has seen such words mostly in questions to the clinician; on its own it does not escalate them.
-        # Not where something else said makes it one ("Just found out I'm pregnant. I'm on duloxetine 60.").
-        # The phrase tests first: reading the words again for a question is the dearest part, and seldom needed.
-        use, held = self.cues.get("use_statement", frozenset()), self.cues.get("carry_turns", frozenset())
-        found = checked.found.values()
-        stated = text is not None and held.isdisjoint(earlier) and any(not use.isdisjoint(f) for f in found) \
-            and all(held.isdisjoint(f) for f in found) and _asks_nothing(text)
-        # "been on nortriptyline 6 wks for my neck ... what even is nortriptyline": asking what it is decides nothing.
-        what = self.cues.get("what_is", frozenset())
-        stated = stated or (held.isdisjoint(earlier) and any(not what.isdisjoint(f) for f in found)
-                            and all(held.isdisjoint(f) for f in found))
+        # "I take Cymbalta for my neuropathy", "my nan takes duloxetine 30": which medicine, and no question; "been on
+        # nortriptyline 6 wks ... what even is nortriptyline": what it is. The detector has seen such words mostly in
+        # questions to the clinician; on its own it does not escalate them. Not where something else said makes it
+        # one ("Just found out I'm pregnant. I'm on duloxetine 60."). The phrase tests first: reading the words again
+        # for a question is the dearest part, and seldom needed.
+        cue = self.cues.get
+        held, found = cue("carry_turns", frozenset()), checked.found.values()
+        stated = text is not None and held.isdisjoint(earlier) and all(held.isdisjoint(f) for f in found) and (
+            any(not cue("what_is", frozenset()).isdisjoint(f) for f in found)
+            or any(not cue("use_statement", frozenset()).isdisjoint(f) for f in found) and _asks_nothing(text))
         return self._decide(findings, _Reading(self, read) if self.detector else None, stated=stated)
 
     def rule_findings(self, text: str) -> list[Finding]:
@@ -305,8 +303,8 @@ class Safety:
         """The rules' strongest finding that stands, or the detector's own when it is sure and stronger.
 
         A rule marked `confirm` stands only when the detector sees danger too, around the sentence it fired in;
-        with no detector it stands. `stated`: the message says which medicine is taken and asks nothing, so the
-        detector alone does not make it a clinician question.
+        with no detector it stands. `stated`: the message says which medicine is taken and asks nothing, or asks
+        what a medicine is, so the detector alone does not make it a clinician question.
         """
         best: Finding | None = None
         # Sentences a rule read as a denial, a time long past or a general question (and found nothing else in)
@@ -462,10 +460,11 @@ class Safety:
         seen: list[str] = []
         if any(anchor - _NEGATION_REACH <= present[p] < anchor for p in cues.get("negation", ()) if p in present):
             seen.append("negated")
+        def close_by(cue: str) -> bool:
+            return any(abs(present[p] - at) <= _PAST_REACH for p in cues.get(cue, ()) if p in present
+                       for at in (anchor, *evidence))
         # "at school" is long past in "when I was 14, at school, I took a load" but not in "a seizure at school today".
-        now = any(p in present for p in cues.get("now", ()))
-        past = cues.get("past", frozenset()) | (frozenset() if now else cues.get("past_unless_now", frozenset()))
-        if any(abs(present[p] - at) <= _PAST_REACH for p in past if p in present for at in (anchor, *evidence)):
+        if close_by("past") or close_by("past_unless_now") and not any(p in present for p in cues.get("now", ())):
             seen.append("past")
             if any(p in present for p in cues.get("accident", ())):  # long past, and no one meant it
                 seen.append("accidental")
