@@ -16,7 +16,7 @@ from .errors import ConfigError
 from .language import detect
 from .matcher import OUT_OF_SCOPE, Match, Matcher
 from .normalize import Normalized, Normalizer, clean
-from .reading import Context, Reader, asks, reaction, statement
+from .reading import PRONOUNS, Context, Reader, asks, reaction, statement
 from .reply import HEARD, URGENT, Escalation, Kind, Reply
 from .safety import Finding, Rule, Safety, example_words
 
@@ -43,6 +43,7 @@ _STAY = Rule("after_help_lines", "crisis", "straight after the help lines, a mes
 _FILLER = frozenset("the a an one that this it about with and or of for to is are can do does what how i me my mean "
                     "meant want wanted first second other question please yes no".split())
 # Being on a medicine not named: "put me on one", "started her on an antidepressant", "I'm on a tricyclic".
+_TAKEN_BACK = "crisis.taken_back"  # the rule that meets "never mind, forget it" after a crisis with the help again
 _ON_ONE = re.compile(r"\b(?:put|started|start|got|prescribed|given|gave|switched)\s+(?:me|him|her|them|my \w+)\s+(?:on\s+)?"
                      r"(?:one|an?\s+(?:antidepressant|neuromodulator|ssri|snri|tca|tricyclic|preventer|preventative))\b"
                      r"|\bi(?:'m|m| am)\s+on\s+(?:one|an?\s+(?:antidepressant|neuromodulator|ssri|snri|tca|tricyclic))\b")
@@ -84,7 +85,8 @@ class Bot:
         self.intent_of = {i.question: i.id for i in self.content.intents}
         # "I'm calling them now", "I won't act on it": said with no help lines before, only read so when sure.
         self.disclosures = frozenset(i.id for i in self.content.intents if Path(i.path).stem == "after_crisis")
-        self.reader = Reader(self.matcher.rank, threshold=self.answer_threshold, bonus=self.followup_bonus)
+        self.reader = Reader(self.matcher.rank, threshold=self.answer_threshold, bonus=self.followup_bonus,
+                             topics=frozenset(i.id for i in self.content.intents if i.kind == "answer"))
         # The compiled content is some hundreds of thousands of objects that live as long as the bot. Frozen,
         # Python's cycle collector stops walking them all on each full collection: a 10 ms pause in a turn.
         gc.freeze()
@@ -312,7 +314,10 @@ class Session:
         if not (named or self._medicine):  # "tell me about antidepressants" is not about one medicine
             ranked = [m for m in ranked if m.intent != "medication_info"]
         # "maybe I'll text one of those numbers" is met as the step it is (an after-crisis reply), not with the lines again.
-        if urgent and not said and not asks(text) and (not ranked or ranked[0].score < bot.settings.stay_threshold
+        # "you really think it's that serious?" asks about the help just given: met with it again, like a statement.
+        back = asks(text) and PRONOUNS.search(text.casefold()) is not None \
+            and not (ranked and ranked[0].score >= bot.answer_threshold)
+        if urgent and not said and (not asks(text) or back) and (not ranked or ranked[0].score < bot.settings.stay_threshold
                                     or ranked[0].intent == OUT_OF_SCOPE) \
                 and not (ranked and ranked[0].intent in bot.disclosures and ranked[0].score >= bot.answer_threshold):
             return self._stay(urgent, notice)
@@ -332,7 +337,9 @@ class Session:
 
     def _context(self) -> Context:
         last = self.last.intent if self.last is not None and self.last.kind == "answer" else None
-        return Context(self._medicine, self._subject, self.bot.question(last) if last else None)
+        # Straight after the help lines, "it" and "that" point at them, not at the topic before them.
+        urgent = self.last is not None and self.last.escalation in URGENT
+        return Context(self._medicine, None if urgent else self._subject, self.bot.question(last) if last else None)
 
     def _pick(self, text: str, norm: Normalized, options: tuple[str, ...]) -> str | None:
         """The option of a pending clarification that a short reply names by its words ("the depression one").
@@ -485,14 +492,21 @@ class Session:
     def _met_after_crisis(self, finding: Finding, text: str, norm: Normalized, notice: str | None) -> Reply | None:
         """After a crisis reply, a message the detector alone reads as crisis again but that an after-crisis answer
         fits ("don't tell my mum about this", "I'm calling them now") gets that answer, help lines and all: it is
-        met, not answered with the crisis reply once more. A rule's finding, or an emergency, is never set aside."""
-        after = self.bot.content.safety.after_crisis
-        if not (self._crisis and finding.rule.id == "detector" and finding.escalation != "emergency" and after):
+        met, not answered with the crisis reply once more. So does a take-back that goes on to ask what a topic
+        answers ("no not like that, I mean the therapy. will it be worth it?"). Any other rule's finding, or an
+        emergency, is never set aside."""
+        bot = self.bot
+        after = bot.content.safety.after_crisis
+        taken_back = finding.rule.id == _TAKEN_BACK and asks(text)
+        if not (self._crisis and finding.escalation != "emergency" and (finding.rule.id == "detector" and after
+                                                                       or taken_back)):
             return None
-        ranked = self.bot.reader.read(text, norm, self._context()).ranked
-        if not ranked or ranked[0].intent not in after or ranked[0].score < self.bot.answer_threshold:
+        ranked = bot.reader.read(text, norm, self._context()).ranked
+        if not ranked or ranked[0].score < bot.answer_threshold:
             return None
-        return self._answer(ranked[0], text, norm, notice)
+        fits = ranked[0].intent in after or taken_back and ranked[0].intent != OUT_OF_SCOPE \
+            and bot.content.intent(ranked[0].intent).kind == "answer"
+        return self._answer(ranked[0], text, norm, notice) if fits else None
 
     def _again(self, reply: Reply) -> Reply:
         """The reply to a message that would get the same text as the one before: what to do next instead."""

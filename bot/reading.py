@@ -21,6 +21,7 @@ from .normalize import Normalized
 PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one|ones)\b")
 WHAT_ABOUT = re.compile(r"^(?:and |so |but )?(?:what|how) about\b\s*")
 ELLIPSIS = re.compile(r"^(?:and |but |also |so )?(?:for|in|with|during|on|if|after|before|and)\b\s*")
+LEAD = re.compile(r"^([a-z][\w' -]*?)\s*[,.?!:;]+\s+\S")  # a few words, then a pause: "cbt, my mate did that"
 WHY = re.compile(r"^(?:and |but |so )?(?:why|how come|why not|why is that|why so|but why|how so)\W*$")
 QUESTION = re.compile(r"^(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
                       r"whos|tell me|explain|any|isnt|arent|dont|doesnt|i wonder|i was wondering|im wondering|might i|"
@@ -101,16 +102,18 @@ class Rank(Protocol):
 class Reader:
     """Reads a message in its conversation, with a matcher's `rank`."""
 
-    def __init__(self, rank: Rank, *, threshold: float, bonus: float) -> None:
+    def __init__(self, rank: Rank, *, threshold: float, bonus: float, topics: frozenset[str] = frozenset()) -> None:
         self.rank = rank
         self.threshold = threshold
         self.bonus = bonus
+        self.topics = topics  # the intents that answer from the documents (not small talk)
 
     def read(self, text: str, norm: Normalized, context: Context) -> Reading:
         # The turn's readings (each question, the story, a follow-up filled in) share its words' corrections: a
         # fuzzy look-up is a third of a ranking. A reader of its own per turn, so threads never share one.
         memo: dict[str, str] = {}
-        turn = Reader(functools.partial(self.rank, memo=memo), threshold=self.threshold, bonus=self.bonus)
+        turn = Reader(functools.partial(self.rank, memo=memo), threshold=self.threshold, bonus=self.bonus,
+                      topics=self.topics)
         return turn._read(text, norm, context)
 
     def _read(self, text: str, norm: Normalized, context: Context) -> Reading:
@@ -165,7 +168,12 @@ class Reader:
             if _better(asked, best):
                 best, how = asked, "the last question asked again with these words"
         if PRONOUNS.search(plain) or about:
-            for subject in dict.fromkeys(s for s in (context.medicine, context.subject) if s):
+            # "psychodynamic, whats that about": the word points at what the message begins with, not at the last topic.
+            lead = LEAD.match(lowered)
+            named = lead.group(1).strip() if lead and len(lead.group(1).split()) <= 2 else ""
+            named = named if named and not PRONOUNS.search(named) and (alone := self.rank(named)) \
+                and alone[0].score >= self.threshold and alone[0].intent in self.topics else ""
+            for subject in dict.fromkeys(s for s in ((named,) if named else (context.medicine, context.subject)) if s):
                 filled = PRONOUNS.sub(subject, plain, count=1)
                 if filled == plain and about:
                     filled = WHAT_ABOUT.sub(f"{subject} ", plain, count=1)
