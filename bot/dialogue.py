@@ -170,6 +170,7 @@ class Session:
         self._choices: tuple[str, ...] = ()
         self._options: tuple[str, ...] = ()      # intent ids behind a clarification's numbered options
         self._subject: str | None = None
+        self._topic: str | None = None  # the last answer from the documents: what "why?" and "and for migraine?" ask on
         self._medicine: str | None = None
         self._on_one = False  # the patient said they take a medicine without naming it ("my GP put me on one")
         self._crisis = False
@@ -325,8 +326,9 @@ class Session:
             return self._fallback(notice, ranked, text, norm)
         top = ranked[0]
         # Two topics as close: asked about when both fit well, or when one or two words were all there was ("dose").
+        # ("ok fair. thanks": thanks or an acknowledgement, either will do; no one needs asking which.)
         if len(ranked) > 1 and (ranked[1].score >= bot.clarify_floor or len(norm.words) <= 2) \
-                and top.score - ranked[1].score < bot.clarify_margin:
+                and top.score - ranked[1].score < bot.clarify_margin and not self._both_social(top, ranked[1]):
             if ranked[1].intent == OUT_OF_SCOPE:  # as close to a question we can't answer: don't guess
                 return self._fallback(notice, ranked, text, norm)
             return self._clarify(ranked[:2], notice)
@@ -335,8 +337,14 @@ class Session:
             and ranked[1].intent != OUT_OF_SCOPE and bot.content.intent(ranked[1].intent).kind == "answer" else None
         return self._answer(top, text, norm, notice, also=reading.also, how=reading.how, near=near)
 
+    def _both_social(self, a: Match, b: Match) -> bool:
+        intent = self.bot.content.intent
+        return all(m.intent != OUT_OF_SCOPE and intent(m.intent).kind == "social" for m in (a, b))
+
     def _context(self) -> Context:
-        last = self.last.intent if self.last is not None and self.last.kind == "answer" else None
+        # "hmm" then "why?": the why is about the last answer from the documents, not about the "ok" in between.
+        answered = self.last is not None and self.last.kind == "answer"
+        last = self._topic if answered else None
         # Straight after the help lines, "it" and "that" point at them, not at the topic before them.
         urgent = self.last is not None and self.last.escalation in URGENT
         return Context(self._medicine, None if urgent else self._subject, self.bot.question(last) if last else None)
@@ -381,6 +389,8 @@ class Session:
         if meds:
             self._medicine = meds[0]
         self._subject = meds[0] if match.intent == "medication_info" and meds else (intent.subject or self._subject)
+        if intent.kind == "answer":
+            self._topic = match.intent
         source = bot.content.sources.get(answer.source) if answer.source else None
         # A question the documents don't answer gets an honest reply that names who can: a fallback, not an answer.
         kind: Kind = "fallback" if intent.kind == "unanswered" else "answer"

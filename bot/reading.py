@@ -150,7 +150,13 @@ class Reader:
         about = WHAT_ABOUT.match(plain)
         if about:
             rest = plain[about.end():]
-            if rest and not PRONOUNS.search(rest):  # "what about yoga" is about yoga, whatever came before
+            # "what about yoga" is about yoga, whatever came before; so is "what about mindfulness, the leaflet said it".
+            head = re.sub(r"[^\w\s']", " ", re.split(r"[,.;!?]", lowered, maxsplit=1)[0]).strip()
+            first = head[about.end():].strip() if WHAT_ABOUT.match(head) else ""
+            if first and first != rest and not PRONOUNS.search(first) and (alone := self.rank(first)) \
+                    and alone[0].score >= self.threshold:
+                return Reading(alone, how=f"what about: {first!r} read on its own")
+            if rest and not PRONOUNS.search(rest):
                 return Reading(self.rank(rest), how=f"what about: {rest!r} read on its own")
         ranked = self.rank(norm)
         if len(plain.split()) > 10:
