@@ -257,6 +257,11 @@ class Session:
                                        after_clinician=self.last is not None and self.last.escalation == "clinician",
                                        holds=holds)
         self._carried |= holds
+        # "i didnt want to die, i just wanted to sleep through it" straight after the emergency reply: the overdose is
+        # still the emergency, so what they say of why is met with the emergency reply again, not the crisis one.
+        if finding is not None and finding.escalation == "crisis" and self.last is not None \
+                and self.last.escalation == "emergency":
+            finding = replace(finding, cls="emergency", rule=replace(finding.rule, cls="emergency", reply="emergency_crisis"))
         if read.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
             self._medicine = read.medicines[0]
         language = detect(whole, bot.safety.known)
