@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
@@ -51,13 +52,14 @@ def _word(word: str, known: frozenset[str], memo: dict[str, list[int]]) -> list[
 
 def scores(model: DetectorWeights, feats: Iterable[int]) -> list[float]:
     """The summed weights of the features, per label (no bias): what one part of a message adds."""
-    slots, values = model.slots, model.values
+    keys, values = model.features, model.values
+    size = len(keys)
     # One running sum per label, written out: a loop over the four labels took two thirds of a long message's time.
     none = clinician = crisis = emergency = 0.0
     for f in feats:
-        at = slots[f]
-        if at:
-            at = (at - 1) * 4
+        at = bisect_left(keys, f)
+        if at < size and keys[at] == f:
+            at *= 4
             none += values[at]
             clinician += values[at + 1]
             crisis += values[at + 2]

@@ -167,11 +167,9 @@ def _detector(path: Path) -> DetectorWeights:
         raise ContentError(f"a feature number is not below {BUCKETS}; rebuild it with python -m bot.tools.train_detector",
                            path=path)
     order = sorted(weights)
-    slots = array("H" if len(order) < 0xFFFF else "I", bytes(BUCKETS * (2 if len(order) < 0xFFFF else 4)))
-    for row, feature in enumerate(order, 1):
-        slots[feature] = row
     # Four-byte floats: the weights are written to four decimals, and sums are worked out in full precision anyway.
-    return DetectorWeights(slots, array("f", (w for f in order for w in weights[f])), bias, thresholds, frozenset(plain))
+    return DetectorWeights(array("I", order), array("f", (w for f in order for w in weights[f])), bias, thresholds,
+                           frozenset(plain))
 
 
 def _drugs(path: Path, medicines: Mapping[str, Medicine]) -> dict[str, str]:
