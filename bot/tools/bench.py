@@ -144,7 +144,12 @@ def run_child(content_dir: Path, cases: Path, passes: int, env: dict[str, str], 
     assert proc.stdout is not None
     first = proc.stdout.readline()
     ready = time.perf_counter() - start
-    out, err = proc.communicate()
+    # The rest through the same reader: readline may already hold the figures in its buffer (with no passes they
+    # follow "ready" at once), and communicate() reads the pipe beneath it, so it lost them now and then.
+    out = proc.stdout.read()
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    proc.wait()
     if first.strip() != "ready" or proc.returncode != 0:
         raise RuntimeError(f"benchmark child failed ({proc.returncode}): {first}{out}{err}"[:2000])
     return {**json.loads(out), "first_reply_s": ready}
