@@ -42,8 +42,8 @@ _STAY = Rule("after_help_lines", "crisis", "straight after the help lines, a mes
 # Words that name no option: "the depression one", "i meant the one about therapy".
 _FILLER = frozenset("the a an one that this it about with and or of for to is are can do does what how i me my mean "
                     "meant want wanted first second other question please yes no".split())
-# Being on a medicine not named: "put me on one", "started her on an antidepressant", "I'm on a tricyclic".
 _TAKEN_BACK = "crisis.taken_back"  # the rule that meets "never mind, forget it" after a crisis with the help again
+# Being on a medicine not named: "put me on one", "started her on an antidepressant", "I'm on a tricyclic".
 _ON_ONE = re.compile(r"\b(?:put|started|start|got|prescribed|given|gave|switched)\s+(?:me|him|her|them|my \w+)\s+(?:on\s+)?"
                      r"(?:one|an?\s+(?:antidepressant|neuromodulator|ssri|snri|tca|tricyclic|preventer|preventative))\b"
                      r"|\bi(?:'m|m| am)\s+on\s+(?:one|an?\s+(?:antidepressant|neuromodulator|ssri|snri|tca|tricyclic))\b")
@@ -85,8 +85,10 @@ class Bot:
         self.intent_of = {i.question: i.id for i in self.content.intents}
         # "I'm calling them now", "I won't act on it": said with no help lines before, only read so when sure.
         self.disclosures = frozenset(i.id for i in self.content.intents if Path(i.path).stem == "after_crisis")
+        # The intents that answer from the documents (not small talk, not "I can't answer that").
+        self.answer_intents = frozenset(i.id for i in self.content.intents if i.kind == "answer")
         self.reader = Reader(self.matcher.rank, threshold=self.answer_threshold, bonus=self.followup_bonus,
-                             topics=frozenset(i.id for i in self.content.intents if i.kind == "answer"))
+                             topics=self.answer_intents)
         # The compiled content is some hundreds of thousands of objects that live as long as the bot. Frozen,
         # Python's cycle collector stops walking them all on each full collection: a 10 ms pause in a turn.
         gc.freeze()
@@ -275,8 +277,8 @@ class Session:
             return self._help_lines("language", notice, f"written in {language}; the bot answers only in English")
         if finding is not None:  # danger asked about in general: the answer the documents give, with the help lines
             ranked = bot.reader.read(text, norm, self._context()).ranked
-            if ranked and ranked[0].score >= bot.settings.general_answer_threshold and ranked[0].intent != OUT_OF_SCOPE \
-                    and bot.content.intent(ranked[0].intent).kind == "answer":  # "an essay on suicide: what causes depression?"
+            # "an essay on suicide: what causes depression?"
+            if ranked and ranked[0].score >= bot.settings.general_answer_threshold and ranked[0].intent in bot.answer_intents:
                 return self._answer(ranked[0], text, norm, notice, help_lines=True,
                                     how=f"a general question (safety rule {finding.rule.id}), shown with the help lines")
             return self._help_lines("info", notice, f"safety rule {finding.rule.id} read as a general question")
@@ -319,13 +321,7 @@ class Session:
             return self._fallback(notice, ranked, text, norm)
         if not (named or self._medicine):  # "tell me about antidepressants" is not about one medicine
             ranked = [m for m in ranked if m.intent != "medication_info"]
-        # "maybe I'll text one of those numbers" is met as the step it is (an after-crisis reply), not with the lines again.
-        # "you really think it's that serious?" asks about the help just given: met with it again, like a statement.
-        back = asks(text) and PRONOUNS.search(text.casefold()) is not None \
-            and not (ranked and ranked[0].score >= bot.answer_threshold)
-        if urgent and not said and (not asks(text) or back) and (not ranked or ranked[0].score < bot.settings.stay_threshold
-                                    or ranked[0].intent == OUT_OF_SCOPE) \
-                and not (ranked and ranked[0].intent in bot.disclosures and ranked[0].score >= bot.answer_threshold):
+        if urgent and not said and self._stays_with_help(text, ranked):
             return self._stay(urgent, notice)
         if not ranked or ranked[0].score < bot.answer_threshold or ranked[0].intent == OUT_OF_SCOPE:
             return self._fallback(notice, ranked, text, norm)
@@ -339,8 +335,21 @@ class Session:
             return self._clarify(ranked[:2], notice)
         # As close, but too weak a fit to ask about: the answer, with the other topic first among the follow-ups.
         near = ranked[1].intent if len(ranked) > 1 and top.score - ranked[1].score < bot.clarify_margin \
-            and ranked[1].intent != OUT_OF_SCOPE and bot.content.intent(ranked[1].intent).kind == "answer" else None
+            and ranked[1].intent in bot.answer_intents else None
         return self._answer(top, text, norm, notice, also=reading.also, how=reading.how, near=near)
+
+    def _stays_with_help(self, text: str, ranked: list[Match]) -> bool:
+        """Straight after the help lines: a message no topic fits well gets them again, a statement or a question about
+        the help itself ("you really think it's that serious?"); "maybe I'll text one of those numbers" is met as the
+        step it is (an after-crisis reply), and a question a topic answers is answered."""
+        bot = self.bot
+        top = ranked[0] if ranked else None
+        fits = top is not None and top.score >= bot.answer_threshold
+        if asks(text) and (fits or PRONOUNS.search(text.casefold()) is None):
+            return False
+        if fits and top is not None and top.intent in bot.disclosures:
+            return False
+        return top is None or top.score < bot.settings.stay_threshold or top.intent == OUT_OF_SCOPE
 
     def _both_social(self, a: Match, b: Match) -> bool:
         intent = self.bot.content.intent
@@ -456,7 +465,7 @@ class Session:
         other = [m for m in norm.medicines if not bot.in_documents(m)]
         if not other and statement(text):  # "my husband died in March and my pain is dreadful": heard, not refused
             again = self.last is not None and self.last.intent == HEARD
-            fits = [m.intent for m in ranked if m.intent != OUT_OF_SCOPE and bot.content.intent(m.intent).kind == "answer"]
+            fits = [m.intent for m in ranked if m.intent in bot.answer_intents]
             return self._build("fallback", bot.content.ui.heard_again if again else bot.content.ui.heard, intent=HEARD,
                                suggestions=tuple(bot.question(i) for i in fits[:3]) or bot.examples[:3], notice=notice,
                                rule=f"a statement that asks nothing, met with an acknowledgement ({best})")
@@ -519,8 +528,7 @@ class Session:
         ranked = bot.reader.read(text, norm, self._context()).ranked
         if not ranked or ranked[0].score < bot.answer_threshold:
             return None
-        fits = ranked[0].intent in after or taken_back and ranked[0].intent != OUT_OF_SCOPE \
-            and bot.content.intent(ranked[0].intent).kind == "answer"
+        fits = ranked[0].intent in after or (taken_back and ranked[0].intent in bot.answer_intents)
         return self._answer(ranked[0], text, norm, notice) if fits else None
 
     def _again(self, reply: Reply) -> Reply:

@@ -175,10 +175,7 @@ class Reader:
                 best, how = asked, "the last question asked again with these words"
         if PRONOUNS.search(plain) or about:
             # "psychodynamic, whats that about": the word points at what the message begins with, not at the last topic.
-            lead = LEAD.match(lowered)
-            named = lead.group(1).strip() if lead and len(lead.group(1).split()) <= 2 else ""
-            named = named if named and not PRONOUNS.search(named) and (alone := self.rank(named)) \
-                and alone[0].score >= self.threshold and alone[0].intent in self.topics else ""
+            named = self._named_first(lowered)
             for subject in dict.fromkeys(s for s in ((named,) if named else (context.medicine, context.subject)) if s):
                 filled = PRONOUNS.sub(subject, plain, count=1)
                 if filled == plain and about:
@@ -187,6 +184,15 @@ class Reader:
                 if _better(asked, best):
                     best, how = asked, f"with {subject!r} for the word that points back"
         return Reading(best, how=how)
+
+    def _named_first(self, lowered: str) -> str | None:
+        """The topic a message names in its first word or two, before a pause ("cbt, my mate did that"), if any."""
+        lead = LEAD.match(lowered)
+        named = lead.group(1).strip() if lead else ""
+        if not named or len(named.split()) > 2 or PRONOUNS.search(named):
+            return None
+        alone = self.rank(named)
+        return named if alone and alone[0].score >= self.threshold and alone[0].intent in self.topics else None
 
     def _boosted(self, text: str) -> list[Match]:
         """A follow-up read with what it refers to, with the preference a follow-up gets."""
