@@ -21,6 +21,9 @@ from .normalize import Normalized
 PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one|ones)\b")
 WHAT_ABOUT = re.compile(r"^(?:and |so |but )?(?:what|how) about\b\s*")
 ELLIPSIS = re.compile(r"^(?:and |but |also |so )?(?:for|in|with|during|on|if|after|before|and)\b\s*")
+# "and the psychodynamic one?", "what about the cbt one": a topic named before "one", which points at nothing else.
+ONE_NAMED = re.compile(r"^(?:and |so |but |or )?(?:what about |how about )?(?:the |that |this )?"
+                       r"([a-z][\w'-]*(?: [a-z][\w'-]*)?) ones?\W*$")
 LEAD = re.compile(r"^([a-z][\w' -]*?)\s*[,.?!:;]+\s+\S")  # a few words, then a pause: "cbt, my mate did that"
 WHY = re.compile(r"^(?:and |but |so )?(?:why|how come|why not|why is that|why so|but why|how so)\W*$")
 QUESTION = re.compile(r"^(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
@@ -42,6 +45,10 @@ PERSONAL = frozenset("i im ive me my mine we our us he hes his him she shes her 
 _REACTION = re.compile(r"^(?:ok|okay|k|kk|fine|right|cool|great|fair|huh|hm+|hmph|alright|sure|yeah|yes|ah|oh|wow|nice|"
                        r"good|interesting|gotcha|got it|understood|noted|whatever|thought so|at least|fair enough|makes sense|"
                        r"sound|well)\b")
+# A whole message that declines what was offered or ends the topic: "no", "nah thats all", "maybe", "not really".
+_DECLINED = re.compile(r"^(?:no|nah|nope|no thanks|no thank you|maybe|perhaps|not really|not now|not yet|maybe later|"
+                       r"thats all|thats it|thats everything)(?:\W+(?:thats all|thats it|thats everything|for now|"
+                       r"thanks|im good|im ok|im fine|all good|not really|later|then))*\W*$")
 _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 # An asking verb before its subject mid-sentence: "ok. if I went to my GP would it end up on my work record".
 _INVERTED = re.compile(r"\b(?:would|could|should) (?:it|i|they|he|she|you|that|this)\b|\b(?:will it|can they|can i)\b")
@@ -165,6 +172,8 @@ class Reader:
         ellipsis = ELLIPSIS.match(plain)
         if ellipsis and context.question and not about:  # "and for migraine?": the last question, for migraine
             rest = plain[ellipsis.end():]
+            one = ONE_NAMED.match(rest)  # "and the psychodynamic one?" names psychodynamic
+            rest = one.group(1) if one and not PRONOUNS.search(one.group(1)) else rest
             alone = self.rank(rest) if not PRONOUNS.search(rest) else []
             # "and CBT?" after psychodynamic therapy asks about CBT, as "what about CBT?" would; "and for migraine?"
             # after a question about pain, about migraine. But "and for duloxetine?" asks the same question again.
@@ -186,8 +195,9 @@ class Reader:
         return Reading(best, how=how)
 
     def _named_first(self, lowered: str) -> str | None:
-        """The topic a message names in its first word or two, before a pause ("cbt, my mate did that"), if any."""
-        lead = LEAD.match(lowered)
+        """The topic a message names in its first word or two, before a pause ("cbt, my mate did that") or before
+        "one" ("and the psychodynamic one?"), if any."""
+        lead = LEAD.match(lowered) or ONE_NAMED.match(re.sub(r"[^\w\s']", " ", lowered).strip())
         named = lead.group(1).strip() if lead else ""
         if not named or len(named.split()) > 2 or PRONOUNS.search(named):
             return None
@@ -271,7 +281,7 @@ def reaction(text: str, *, most: int = 15) -> str | None:
         return None  # "ok so if its not working in a few weeks what then" asks
     if _THANKS.match(lowered):
         return "thanks"
-    return "acknowledge" if _REACTION.match(lowered) else None
+    return "acknowledge" if _REACTION.match(lowered) or _DECLINED.match(lowered) else None
 
 
 def _clauses(text: str) -> tuple[str, list[str]]:

@@ -283,7 +283,8 @@ class Safety:
         stated = text is not None and held.isdisjoint(earlier) and all(held.isdisjoint(f) for f in found) and (
             any(not cue("what_is", frozenset()).isdisjoint(f) for f in found)
             or any(not cue("use_statement", frozenset()).isdisjoint(f) for f in found) and _asks_nothing(text))
-        return self._decide(findings, _Reading(self, read) if self.detector else None, stated=stated)
+        return self._decide(findings, _Reading(self, read) if self.detector else None, stated=stated,
+                            everyday=checked.everyday)
 
     def rule_findings(self, text: str) -> list[Finding]:
         """What the rules alone find in a message (for training and reviewing the detector)."""
@@ -300,17 +301,20 @@ class Safety:
         lowered = text.casefold()
         return [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in lowered]
 
-    def _decide(self, findings: list[Finding], reading: _Reading | None, *, stated: bool = False) -> Finding | None:
+    def _decide(self, findings: list[Finding], reading: _Reading | None, *, stated: bool = False,
+                everyday: Collection[int] = ()) -> Finding | None:
         """The rules' strongest finding that stands, or the detector's own when it is sure and stronger.
 
         A rule marked `confirm` stands only when the detector sees danger too, around the sentence it fired in;
         with no detector it stands. `stated`: the message says which medicine is taken and asks nothing, or asks
-        what a medicine is, so the detector alone does not make it a clinician question.
+        what a medicine is, so the detector alone does not make it a clinician question. `everyday`: sentences that
+        tell an everyday wish or doing ("I just want to sleep through the night"), which the detector alone does not
+        escalate unless it is all but certain.
         """
         best: Finding | None = None
         # Sentences a rule read as a denial, a time long past or a general question (and found nothing else in)
         # are left out of what the detector judges on its own: "I didn't overdose. How does therapy help?"
-        excused = {f.where for f in findings if f.excused} - {f.where for f in findings if not f.excused}
+        excused = {f.where for f in findings if f.excused} - {f.where for f in findings if not f.excused} | set(everyday)
         # Strongest class first (in order within a class), so a finding that could not change the outcome is
         # never weighed by the detector: a long story's hundred clinician findings after one that stands.
         for finding in sorted(findings, key=lambda f: _rank(f.cls)):
@@ -357,6 +361,7 @@ class Safety:
         heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
         checked = _Checked() if checked is None else checked
         pronouns = self.cues.get("pronouns", frozenset())
+        everyday = self.cues.get("everyday", frozenset())
         for n, window, new in _windows(list(read)):
             seen = window in checked.found
             found = checked.found[window] if seen else self.index.present(window, heads)
@@ -370,6 +375,8 @@ class Safety:
                 checked.fired[window] = set(carried)
             if new:
                 carried.update(dict.fromkeys((p for p in found if p in carry), -1))
+                if not everyday.isdisjoint(found):
+                    checked.everyday.add(n)
         return findings
 
     def reading(self, text: str) -> list[tuple[str, ...]]:
@@ -537,6 +544,7 @@ class _Checked:
 
     found: dict[tuple[str, ...], dict[int, int]] = field(default_factory=dict)
     fired: dict[tuple[str, ...], set[int]] = field(default_factory=dict)
+    everyday: set[int] = field(default_factory=set)  # sentences with an everyday wish or doing in them (cue `everyday`)
 
 
 class _Reading:

@@ -161,6 +161,16 @@ def test_crisis_wins_over_clinician_and_emergency_over_crisis(shared_bot: Bot) -
     assert shared_bot.reply("i took my dose twice this morning").escalation == "clinician"
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("honestly i just want to sleep through the night again", None),  # the detector alone read this as crisis
+    ("i just want to sleep through the night and never wake up", "crisis"),  # a rule still reads the sentence
+    ("i want to sleep through the night. i want to die", "crisis"),  # and the detector the sentences beside it
+])
+def test_an_everyday_wish_is_not_escalated_by_the_detector_alone(shared_bot: Bot, text: str, expected: str | None) -> None:
+    found = shared_bot.safety.check_all(text)
+    assert (found.escalation if found else None) == expected
+
+
 @pytest.mark.parametrize(("text", "cls"), [("how do i tapper off cymbalta", "clinician"),
                                            ("i overodsed on my effexor", "emergency"), ("i feel suicdial", "crisis"),
                                            ("is it ok to increese my amitriptyline myself", "clinician"),

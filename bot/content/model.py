@@ -140,7 +140,7 @@ OUTCOMES = ("keep", "drop", "info", *ESCALATIONS)
 # what_is: asking what a medicine is ("what even is nortriptyline"), which the detector alone does not make a decision;
 # past_unless_now: a time long past only when no `now` word is in the sentence ("at school" but not "at school today").
 CUES = ("negation", "past", "accident", "general", "study", "other", "first_person", "carry", "carry_turns", "pronouns",
-        "use_statement", "in_sight", "what_is", "past_unless_now", "now")
+        "use_statement", "in_sight", "what_is", "past_unless_now", "now", "everyday")
 
 
 @dataclass(frozen=True)
