@@ -326,7 +326,12 @@ def measure(source: Path, cases: Sequence[tuple[str, str | None]], scales: Seque
                 grow(source, folder, scale)
             # A start-up cache of our own: the first run finds it empty (as after any content change), the
             # later ones find it filled (as on every other start); and the user's own cache stays untouched.
-            env = {**os.environ, "PSYCHOED_CACHE_DIR": str(Path(tmp) / f"cache{scale}")}
+            # Bytecode likewise: the first run compiles the bot's source, the later ones find it compiled, as after
+            # pip's install or any first start, even where PYTHONDONTWRITEBYTECODE is set (it would make every
+            # start compile every module again). The bytecode goes to the bench's own folder, not the checkout.
+            env = {**os.environ, "PSYCHOED_CACHE_DIR": str(Path(tmp) / f"cache{scale}"),
+                   "PYTHONPYCACHEPREFIX": str(Path(tmp) / "bytecode")}
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
             times = repeat if scale == 1 else 2  # big sizes take long to load; twice tells enough
             cold = run_child(folder, questions, 0, env)
             runs = [run_child(folder, questions, passes, env, profile=profile)]
