@@ -361,7 +361,8 @@ class Session:
         last = self._topic if answered else None
         # Straight after the help lines, "it" and "that" point at them, not at the topic before them.
         urgent = self.last is not None and self.last.escalation in URGENT
-        return Context(self._medicine, None if urgent else self._subject, self.bot.question(last) if last else None)
+        return Context(self._medicine, None if urgent else self._subject, self.bot.question(last) if last else None,
+                       last)
 
     def _pick(self, text: str, norm: Normalized, options: tuple[str, ...]) -> str | None:
         """The option of a pending clarification that a short reply names by its words ("the depression one").

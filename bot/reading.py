@@ -88,6 +88,7 @@ class Context:
     medicine: str | None = None
     subject: str | None = None
     question: str | None = None  # the question of the last answer
+    topic: str | None = None  # the intent of the last answer
 
 
 @dataclass(frozen=True)
@@ -180,7 +181,7 @@ class Reader:
             if alone and alone[0].score >= self.threshold and alone[0].intent not in (OUT_OF_SCOPE, "medication_info"):
                 return Reading(alone, how=f"{ellipsis.group(0).strip()}: {rest!r} read on its own")
             asked = self._boosted(f"{context.question} {rest}")
-            if _better(asked, best):
+            if _better(asked, best) and not self._again(asked, ranked, context):
                 best, how = asked, "the last question asked again with these words"
         if PRONOUNS.search(plain) or about:
             # "psychodynamic, whats that about": the word points at what the message begins with, not at the last topic.
@@ -190,15 +191,25 @@ class Reader:
                 if filled == plain and about:
                     filled = WHAT_ABOUT.sub(f"{subject} ", plain, count=1)
                 asked = self._boosted(filled)
-                if _better(asked, best):
+                # A medicine's answer is the answer to what it is ("what is venlafaxine", "is it an snri").
+                if _better(asked, best) and (subject == context.medicine or not self._again(asked, ranked, context)):
                     best, how = asked, f"with {subject!r} for the word that points back"
         return Reading(best, how=how)
+
+    def _again(self, asked: list[Match], alone: list[Match], context: Context) -> bool:
+        """Whether a follow-up filled in from the last question only asks it again, where the message read alone
+        asks about another topic ("psychodynamic sounds intense, what is it" after a list of therapies; "and if it
+        doesnt help me?" after what amitriptyline is)."""
+        return bool(asked) and asked[0].intent == context.topic and bool(alone) \
+            and alone[0].intent != context.topic and alone[0].score >= self.threshold
 
     def _named_first(self, lowered: str) -> str | None:
         """The topic a message names in its first word or two, before a pause ("cbt, my mate did that") or before
         "one" ("and the psychodynamic one?"), if any."""
         lead = LEAD.match(lowered) or ONE_NAMED.match(re.sub(r"[^\w\s']", " ", lowered).strip())
         named = lead.group(1).strip() if lead else ""
+        one = ONE_NAMED.match(named)  # "the interpersonal one, what is that"
+        named = one.group(1) if one else named
         if not named or len(named.split()) > 2 or PRONOUNS.search(named):
             return None
         alone = self.rank(named)
