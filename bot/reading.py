@@ -21,6 +21,7 @@ from .normalize import Normalized
 PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one|ones)\b")
 WHAT_ABOUT = re.compile(r"^(?:and |so |but )?(?:what|how) about\b\s*")
 ELLIPSIS = re.compile(r"^(?:and |but |also |so )?(?:for|in|with|during|on|if|after|before|and)\b\s*")
+_CLEAR = 0.3  # a message read alone this surely needs nothing from the turns before it (tuned on the folded sets)
 # "and the psychodynamic one?", "what about the cbt one": a topic named before "one", which points at nothing else.
 ONE_NAMED = re.compile(r"^(?:and |so |but |or )?(?:what about |how about )?(?:the |that |this )?"
                        r"([a-z][\w'-]*(?: [a-z][\w'-]*)?) ones?\W*$")
@@ -51,7 +52,8 @@ _DECLINED = re.compile(r"^(?:no|nah|nope|no thanks|no thank you|maybe|perhaps|no
                        r"thanks|im good|im ok|im fine|all good|not really|later|then))*\W*$")
 _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 # An asking verb before its subject mid-sentence: "ok. if I went to my GP would it end up on my work record".
-_INVERTED = re.compile(r"\b(?:would|could|should) (?:it|i|they|he|she|you|that|this)\b|\b(?:will it|can they|can i)\b")
+_INVERTED = re.compile(r"\b(?:would|could|should) (?:it|i|they|he|she|you|that|this)\b|\b(?:will it|can they|can i)\b"
+                       r"|\b(?:do i|do you|does it|am i|are you|will i|is this being|is any of this|anything i can)\b")
 # A farewell at the end of a message that asks nothing: "ill ask the pharmacist about the sweating. bye".
 _FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
                        r"bye then|ok bye)\W*$")
@@ -192,7 +194,11 @@ class Reader:
                     filled = WHAT_ABOUT.sub(f"{subject} ", plain, count=1)
                 asked = self._boosted(filled)
                 # A medicine's answer is the answer to what it is ("what is venlafaxine", "is it an snri").
-                if _better(asked, best) and (subject == context.medicine or not self._again(asked, ranked, context)):
+                # Read alone, a message that clearly asks about a topic of its own is about that topic, whatever its
+                # "it" may point at ("my friend is on sertraline does it make u happy").
+                clear = bool(ranked) and bool(asked) and ranked[0].score >= _CLEAR and ranked[0].intent != asked[0].intent
+                if _better(asked, best) and not clear \
+                        and (subject == context.medicine or not self._again(asked, ranked, context)):
                     best, how = asked, f"with {subject!r} for the word that points back"
         return Reading(best, how=how)
 
@@ -210,6 +216,11 @@ class Reader:
         named = lead.group(1).strip() if lead else ""
         one = ONE_NAMED.match(named)  # "the interpersonal one, what is that"
         named = one.group(1) if one else named
+        if named and len(named.split()) > 2 and not PRONOUNS.search(named):
+            # "cbt he said. whats that", "the leaflet says SNRI. what's that": what the message said before it asks.
+            alone = self.rank(named)
+            if len(named.split()) <= 8 and alone and alone[0].score >= self.threshold and alone[0].intent in self.topics:
+                return named
         if not named or len(named.split()) > 2 or PRONOUNS.search(named):
             return None
         alone = self.rank(named)
