@@ -22,7 +22,7 @@ import itertools
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -200,7 +200,8 @@ class Matcher:
         # so they pick the candidates; only the candidates' own examples are then compared one by one.
         whole: dict[str, float] = defaultdict(float)
         for feat, weight in qvec.items():
-            for iid, cw in _pairs(self._centroid_index.get(feat, ())):
+            items = iter(self._centroid_index.get(feat, ()))
+            for iid, cw in zip(items, items, strict=True):
                 whole[iid] += weight * cw
         post = self._posterior(toks)
         c, fw, bw = self.w.centroid, self.w.fuzz, self.w.bayes
@@ -226,18 +227,21 @@ class Matcher:
         sims: dict[int, float] = {}
         get = sims.get
         for weight, by_intent in postings:
-            for n, ew in _pairs(by_intent.get(iid, ())):
-                sims[n] = get(n, 0.0) + weight * ew
+            flat = by_intent.get(iid)
+            if flat:
+                items = iter(flat)  # _pairs inlined: this loop is a fifth of a turn
+                for n, ew in zip(items, items, strict=True):
+                    sims[n] = get(n, 0.0) + weight * ew
         return sims
 
     def _posterior(self, toks: Sequence[str]) -> dict[str, float]:
         """Naive Bayes over known features, softened by a temperature so it reweights rather than decides."""
-        loglik = dict(self._log_unseen)
         known = [f for f in features(toks) if f in self._log_seen]
-        for iid in loglik:
-            loglik[iid] *= len(known)
+        size = len(known)
+        loglik = {iid: v * size for iid, v in self._log_unseen.items()}
         for feat in known:
-            for iid, gain in _pairs(self._log_seen[feat]):
+            items = iter(self._log_seen[feat])
+            for iid, gain in zip(items, items, strict=True):
                 loglik[iid] += gain
         if not known:
             return {}
@@ -264,12 +268,6 @@ def _nearest(sims: dict[int, float], size: int) -> list[int]:
 def _flat(pairs: Sequence[tuple[Any, float]]) -> tuple[Any, ...]:
     """Pairs as one flat tuple, (a, x, b, y, ...): read back two at a time."""
     return tuple(item for pair in pairs for item in pair)
-
-
-def _pairs(flat: tuple[Any, ...]) -> Iterator[tuple[Any, Any]]:
-    """What `_flat` wrote, two at a time."""
-    items = iter(flat)
-    return zip(items, items, strict=True)
 
 
 def _plain(value: Any) -> Any:
