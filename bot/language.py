@@ -26,6 +26,8 @@ FUNCTION_WORDS = {
     "polish": "nie i w z na sie to jest ze do mam jestem chce mnie moj moja ale jak co tak juz tylko bardzo zyc "
               "umrzec bol leki tabletki pomocy".split(),
     "dutch": "de het een en ik niet is van met mijn zijn je dat wat hoe kan wil pijn".split(),
+    "welsh": "dwi wedi yn y yr a ac o i ar am mae dw chi fi ti ni nhw beth sut pam bore da diolch iawn gyda "
+             "heno tabledi poen helpu eisiau marw byw".split(),
     "tagalog": "ang ng sa ako ko na hindi mga po ko ba ano ito ka siya niya namin gamot sakit".split(),
     "vietnamese": "toi khong co la cua va anh chi em nay thuoc dau muon chet".split(),
 }

@@ -55,13 +55,13 @@ _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 _INVERTED = re.compile(r"\b(?:would|could|should) (?:it|i|they|he|she|you|that|this)\b|\b(?:will it|can they|can i)\b"
                        r"|\b(?:do i|do you|does it|am i|are you|will i|is this being|is any of this|anything i can)\b")
 # A farewell at the end of a message that asks nothing: "ill ask the pharmacist about the sweating. bye".
-_FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|"
+_FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|hwyl|hwyl fawr|ka kite|"
                        r"bye then|ok bye)\W*$")
 # Leaving, said first: "gtg they just called me", "gotta go, bus is here".
 _LEAVING = re.compile(r"^(?:gtg|g2g|ttyl|(?:gotta|got to|have to|need to) go)\b(?!\s+(?:to|and|back|on|off|for|in)\b)")
 # Thanks at the start of a message that asks nothing: "Thanks, that's reassuring", "cheers pal".
 _THANKS = re.compile(r"^(?:(?:ok|okay|sweet|great|brilliant|lovely|nice|cool|ah|oh|right|perfect|awesome)\W+)?"
-                     r"(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|much appreciated)\b")  # "sweet, cheers"
+                     r"(?:thanks|thank you|thank u|thankyou|thx|ty|cheers|ta|many thanks|much appreciated|diolch|medaase|chur)\b")  # "sweet, cheers"
 # A question asked at the end without a question mark: "ok so if its not working in a few weeks what then".
 _ASKED_LAST = re.compile(r"\b(?:(?:what|how|why) (?:then|now)|then what|or what|or not)\W*$")
 _CLAUSES = re.compile(r"[.,!;:\n]+|\b(?:and|but|so|or|also|btw|plus)\b")
