@@ -65,6 +65,19 @@ def test_escalates_to_its_class_or_stronger(shared_bot: Bot, cls: str, text: str
     assert ORDER.index(reply.escalation) <= ORDER.index(cls), f"{reply.escalation} by {reply.rule}"
 
 
+# Manners are never danger: a rule phrase that splits into a bare "bye" (commas inside a YAML list do that) or a word
+# that changes how "thanks" reads would escalate these first.
+MANNERS = ("greeting", "thanks", "goodbye", "acknowledge", "apology", "help", "sources")
+
+
+@pytest.mark.parametrize("intent", MANNERS)
+def test_manners_are_never_escalated(shared_bot: Bot, intent: str) -> None:
+    found = next(i for i in shared_bot.content.intents if i.id == intent)
+    escalated = [(text, reply.rule) for text in (found.question, *found.examples)
+                 if (reply := shared_bot.reply(text)).kind == "escalation"]
+    assert not escalated, escalated
+
+
 @pytest.mark.parametrize("case", NEAR_MISS, ids=[f"{n:03d} {_slug(c['text'])}" for n, c in enumerate(NEAR_MISS, 1)])
 def test_near_miss_is_not_escalated(shared_bot: Bot, case: dict[str, Any]) -> None:
     # Which intent answers is the matcher's business (see `python -m bot eval`); here: never escalated.
