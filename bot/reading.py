@@ -210,18 +210,13 @@ class Reader:
             and alone[0].intent != context.topic and alone[0].score >= self.threshold
 
     def _named_first(self, lowered: str) -> str | None:
-        """The topic a message names in its first word or two, before a pause ("cbt, my mate did that") or before
-        "one" ("and the psychodynamic one?"), if any."""
+        """The topic a message names in its first few words, before a pause ("cbt, my mate did that", "cbt he said.
+        whats that") or before "one" ("and the psychodynamic one?"), if any."""
         lead = LEAD.match(lowered) or ONE_NAMED.match(re.sub(r"[^\w\s']", " ", lowered).strip())
         named = lead.group(1).strip() if lead else ""
         one = ONE_NAMED.match(named)  # "the interpersonal one, what is that"
         named = one.group(1) if one else named
-        if named and len(named.split()) > 2 and not PRONOUNS.search(named):
-            # "cbt he said. whats that", "the leaflet says SNRI. what's that": what the message said before it asks.
-            alone = self.rank(named)
-            if len(named.split()) <= 8 and alone and alone[0].score >= self.threshold and alone[0].intent in self.topics:
-                return named
-        if not named or len(named.split()) > 2 or PRONOUNS.search(named):
+        if not named or len(named.split()) > 8 or PRONOUNS.search(named):
             return None
         alone = self.rank(named)
         return named if alone and alone[0].score >= self.threshold and alone[0].intent in self.topics else None

@@ -314,7 +314,7 @@ class Safety:
         best: Finding | None = None
         # Sentences a rule read as a denial, a time long past or a general question (and found nothing else in)
         # are left out of what the detector judges on its own: "I didn't overdose. How does therapy help?"
-        excused = {f.where for f in findings if f.excused} - {f.where for f in findings if not f.excused} | set(everyday)
+        excused = ({f.where for f in findings if f.excused} - {f.where for f in findings if not f.excused}) | set(everyday)
         # Strongest class first (in order within a class), so a finding that could not change the outcome is
         # never weighed by the detector: a long story's hundred clinician findings after one that stands.
         for finding in sorted(findings, key=lambda f: _rank(f.cls)):
