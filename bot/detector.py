@@ -34,11 +34,15 @@ def features(words: Sequence[str], known: Iterable[str] | frozenset[str] = froze
     memo = {} if memo is None else memo
     out = [f for w in words for f in (memo[w] if w in memo else _word(w, known, memo))]
     out += [_hash(f"b:{a} {b}") for a, b in pairwise(words)]
-    # A word just after a denial reads differently ("not" ... "suicidal"): it gets a feature of its own too.
+    return out + _denied(words)
+
+
+def _denied(words: Sequence[str]) -> list[int]:
+    """A word just after a denial reads differently ("not" ... "suicidal"): it gets a feature of its own too."""
     denied = [n for n, w in enumerate(words) if w in _DENIALS]
-    if denied:
-        out += [_hash("n:" + w) for n, w in enumerate(words) if any(n - 3 <= d < n for d in denied)]
-    return out
+    if not denied:
+        return []
+    return [_hash("n:" + w) for n, w in enumerate(words) if any(n - 3 <= d < n for d in denied)]
 
 
 def _word(word: str, known: frozenset[str], memo: dict[str, list[int]]) -> list[int]:
@@ -48,6 +52,22 @@ def _word(word: str, known: frozenset[str], memo: dict[str, list[int]]) -> list[
         out += [_hash("c:" + padded[i:i + n]) for n in _NGRAMS for i in range(len(padded) - n + 1)]
     memo[word] = out
     return out
+
+
+def sentence_scores(model: DetectorWeights, words: Sequence[str], memo: dict[str, list[float]]) -> list[float]:
+    """`scores` of a sentence's `features`, each word's own weighed once a message: a long story repeats its words
+    (`memo` keeps them while it is read), and a word's letter groups are most of what is looked up."""
+    known = model.plain
+    total = scores(model, [_hash(f"b:{a} {b}") for a, b in pairwise(words)] + _denied(words))
+    for w in words:
+        part = memo.get(w)
+        if part is None:
+            memo[w] = part = scores(model, _word(w, known, {}))
+        total[0] += part[0]
+        total[1] += part[1]
+        total[2] += part[2]
+        total[3] += part[3]
+    return total
 
 
 def scores(model: DetectorWeights, feats: Iterable[int]) -> list[float]:

@@ -35,7 +35,7 @@ from .content.model import (
 )
 from .content.safety_file import is_word
 from .deobfuscate import NUMBERS, fold, split_joined
-from .detector import features, probabilities, scores
+from .detector import features, probabilities, sentence_scores
 from .morphology import base_forms
 from .normalize import EXPANSIONS, Normalized, Normalizer, split, words
 from .phrases import PhraseIndex
@@ -560,6 +560,7 @@ class _Reading:
         self._scores: dict[int, list[float]] = {}
         self._probs: dict[int, dict[str, float]] = {}
         self._memo: dict[str, list[int]] = {}  # this message's words' features, dropped with it
+        self._weights: dict[str, list[float]] = {}  # ... and what each weighs
         self._danger: dict[tuple[int, tuple[str, ...]], float] = {}
 
     def around(self, where: int) -> dict[str, float]:
@@ -596,7 +597,7 @@ class _Reading:
 
     def _sentence(self, n: int) -> list[float]:
         if n not in self._scores:
-            self._scores[n] = scores(self.model, features(self.read[n], self.model.plain, self._memo))
+            self._scores[n] = sentence_scores(self.model, self.read[n], self._weights)
         return self._scores[n]
 
 
