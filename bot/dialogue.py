@@ -33,6 +33,11 @@ _SORRY = re.compile(r"\s*(?:so |really )?(?:sorry|apologies|excuse me|pardon me)
 # Thanks before a question is manners too: "Thank you. Finally, might I ask whether these conversations are kept?"
 _THANKED = re.compile(r"\s*(?:thanks|thank you|thank u|cheers|ta)(?: (?:so much|very much|again))?[\s,.!:;-]+", re.IGNORECASE)
 
+# An acknowledgement before a question takes up the last answer; the question is the point: "hmm ok. i also get
+# depressed a lot, is that linked", "k. examples?".
+_ACKED = re.compile(r"\s*(?:(?:ok(?:ay)?|k+|hm+|right|alright|ah|oh|yeah|yep|cool|fine|sure|got it|i see|gotcha|"
+                    r"fair enough|shoot|huh)[\s,.!:;-]+)+", re.IGNORECASE)
+
 # Straight after the help lines, a statement no topic fits well ("she says they're old but they looked fresh", "some
 # days I look at my box of tablets and think about it") is met with them again, not with a stray answer; a question
 # ("what about therapy instead?") is answered.
@@ -298,7 +303,10 @@ class Session:
             return self._answer(met, text, norm, notice)
         greeted = _GREETING.match(text) or _SORRY.match(text) or _THANKED.match(text)
         rest = text[greeted.end():] if greeted else ""
-        if len(rest.split()) >= 3 and asks(rest):  # "hi there, what does it do"
+        acked = None if greeted else _ACKED.match(text)
+        if acked and acked.end() < len(text) and asks(text[acked.end():]):
+            rest = text[acked.end():]
+        if (len(rest.split()) >= 3 or acked) and rest and asks(rest):  # "hi there, what does it do"
             text, norm = rest, bot.normalizer(rest, sentences=True)
         reading = bot.reader.read(text, norm, self._context())
         ranked = [m for m in reading.ranked if self._crisis or m.intent not in bot.disclosures

@@ -21,13 +21,16 @@ from .normalize import Normalized
 PRONOUNS = re.compile(r"\b(it|that|this|they|them|those|these|its|one|ones)\b")
 WHAT_ABOUT = re.compile(r"^(?:and |so |but )?(?:what|how) about\b\s*")
 ELLIPSIS = re.compile(r"^(?:and |but |also |so )?(?:for|in|with|during|on|if|after|before|and)\b\s*")
+# A correction asks the last question again of what it names: "sorry i meant the other one, the amitriptyline".
+CORRECTION = re.compile(r"^(?:(?:sorry|no|oh|oops|wait|um+|sorry no|no sorry|no wait)\s+)*i (?:meant|mean|was asking about)\b"
+                        r"(?: the other one)?\s*")
 _CLEAR = 0.3  # a message read alone this surely needs nothing from the turns before it (tuned on the folded sets)
 # "and the psychodynamic one?", "what about the cbt one": a topic named before "one", which points at nothing else.
 ONE_NAMED = re.compile(r"^(?:and |so |but |or )?(?:what about |how about )?(?:the |that |this )?"
                        r"([a-z][\w'-]*(?: [a-z][\w'-]*)?) ones?\W*$")
 LEAD = re.compile(r"^([a-z][\w' -]*?)\s*[,.?!:;]+\s+\S")  # a few words, then a pause: "cbt, my mate did that"
 WHY = re.compile(r"^(?:and |but |so )?(?:why|how come|why not|why is that|why so|but why|how so)\W*$")
-QUESTION = re.compile(r"^(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
+QUESTION = re.compile(r"^(?:(?:anyway|anyways|so|and|but|also|btw|well|oh|ok so|okay so)\W+(?!where was i))?(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
                       r"whos|tell me|explain|any|isnt|arent|dont|doesnt|i wonder|i was wondering|im wondering|might i|"
                       r"may i)\b")
 # Where one sentence of a message ends: for reading a story by its sentences, and several questions one by one.
@@ -172,6 +175,13 @@ class Reader:
         if len(plain.split()) > 10:
             return Reading(ranked)
         best, how = ranked, ""
+        corrected = CORRECTION.match(plain)
+        if corrected and context.question and not about:
+            rest = plain[corrected.end():]
+            alone = self.rank(rest) if rest and not PRONOUNS.search(rest) else []
+            if alone and alone[0].score >= self.threshold and alone[0].intent not in (OUT_OF_SCOPE, "medication_info"):
+                return Reading(alone, how=f"a correction: {rest!r} read on its own")  # "no i meant the side effects"
+            return Reading(self._boosted(f"{context.question} {rest}"), how="a correction: the last question asked again")
         ellipsis = ELLIPSIS.match(plain)
         if ellipsis and context.question and not about:  # "and for migraine?": the last question, for migraine
             rest = plain[ellipsis.end():]
