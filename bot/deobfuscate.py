@@ -32,7 +32,7 @@ LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t"
 # Only runs with a letter and a digit or symbol are looked at: a long message has thousands of plain words.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9@$!|€+])(?=[A-Za-z0-9@$!|€+]*[0-9@$!|€+])(?=[A-Za-z0-9@$!|€+]*[A-Za-z])"
                     r"[A-Za-z0-9@$!|€+]{3,}")
-_AMOUNT = re.compile(r"\d+(?:[a-z]{1,3}|s)", re.IGNORECASE)  # "25mg", "2x", "1st", "90s": numbers, not disguise
+_AMOUNT = re.compile(r"(?!0[a-z])\d+(?:[a-z]{1,3}|s)", re.IGNORECASE)  # "25mg", "2x", "1st", "90s": numbers, not disguise ("0ff" is "off")
 # Single letters spaced or dotted out: "s u i c i d e", "k.i.l.l", "K I L L I N G  M Y S E L F".
 _SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*]{1,2}){2,}[a-z](?![\w])", re.IGNORECASE)
 # Emoji people use for harm and death, read as the words they stand for.
