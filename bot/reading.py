@@ -75,7 +75,7 @@ _WHAT_IS_IT = re.compile(r"\bwhat(?:'s|s)?(?: actually| exactly| even)?(?: is| a
                          r"|\bnever heard of (?:it|that|this|them)\b"
                          # "what kind of drug is that", "is that an antidepressant?": what the medicine named is.
                          r"|\bwhat (?:kind|type|sort) of (?:drug|medicine|medication|med|pill|tablet)s? (?:is|are) (?:it|that|this|they)\b"
-                         r"|\bis (?:it|that|this) (?:an? )?(?:antidepressant|painkiller|pain killer|ssri|snri|tricyclic)\b")
+                         r"|\bis (?:it|that|this) (?:an? |one of (?:these|those|the|your) )?(?:antidepressant|painkiller|pain killer|ssri|snri|tricyclic)s?\b")
 
 
 def _asks_what_it_is(words: Sequence[str], medicines: Sequence[str]) -> bool:
@@ -144,6 +144,9 @@ class Reader:
             if len(words) >= LONG:
                 return self._story(text, norm, parts, questions)
             question = questions[0].casefold() if len(questions) == 1 else ""
+            if question and PRONOUNS.search(question) and norm.medicines and not any(m in question for m in norm.medicines):
+                # "im on citalopram for depression. does it help the back as well": "it" is the medicine the story named.
+                question = PRONOUNS.sub(norm.medicines[0], question, count=1)
             if len(question.split()) >= _SELF_CONTAINED and not PRONOUNS.search(question):
                 # "could the low mood be from the pain as well? ive been pretty down": the story's words must not
                 # pull a question that stands on its own under the threshold.
