@@ -30,13 +30,14 @@ ONE_NAMED = re.compile(r"^(?:and |so |but |or )?(?:what about |how about )?(?:th
                        r"([a-z][\w'-]*(?: [a-z][\w'-]*)?) ones?\W*$")
 LEAD = re.compile(r"^([a-z][\w' -]*?)\s*[,.?!:;]+\s+\S")  # a few words, then a pause: "cbt, my mate did that"
 WHY = re.compile(r"^(?:and |but |so )?(?:why|how come|why not|why is that|why so|but why|how so)\W*$")
-QUESTION = re.compile(r"^(?:(?:anyway|anyways|so|and|but|also|btw|well|oh|ok so|okay so)\W+(?!where was i))?(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
+QUESTION = re.compile(r"^(?:(?:anyway|anyways|so|and|but|also|btw|well|oh|ok so|okay so|last thing|last one|last question|"
+                      r"one more thing|one more|quick question|quick q)\W+(?!where was i))?(?:what|whats|how|why|can|could|does|do|did|is|are|will|would|should|which|when|where|who|"
                       r"whos|tell me|explain|any|isnt|arent|dont|doesnt|i wonder|i was wondering|im wondering|might i|"
                       r"may i)\b")
 # Where one sentence of a message ends: for reading a story by its sentences, and several questions one by one.
 SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|:\s+(?=(?:what|how|why|can|does|do|is|are|will|would|should|which|"
                        r"where|when|who)\b)|,\s*(?:and\s+)?(?=(?:what|how|why|can|does|do|is|are|will|would|"
-                       r"should|which|where|when|who)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is|where)\b)",
+                       r"should|which|where|when|who)\b)|\s+and\s+(?=(?:how|why|what|can|will|does|is|where|when|which)\b)",
                        re.IGNORECASE)
 LONG = 25  # words: a message this long or longer is read sentence by sentence
 _SOCIAL = frozenset({"thanks", "greeting", "goodbye", "acknowledge", "apology"})  # manners, not a topic
@@ -58,7 +59,7 @@ _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
 _INVERTED = re.compile(r"\b(?:would|could|should) (?:it|i|they|he|she|you|that|this)\b|\b(?:will it|can they|can i)\b"
                        r"|\b(?:do i|do you|does it|am i|are you|will i|is this being|is any of this|anything i can)\b")
 # A farewell at the end of a message that asks nothing: "ill ask the pharmacist about the sweating. bye".
-_FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|cya|see ya|gotta go|got to go|take care|hwyl|hwyl fawr|ka kite|"
+_FAREWELL = re.compile(r"(?:^|[.,!;]\s*|\s)(?:bye|goodbye|good bye|bye for now|goodbye for now|cya|see ya|gotta go|got to go|take care|hwyl|hwyl fawr|ka kite|"
                        r"bye then|ok bye)\W*$")
 # Leaving, said first: "gtg they just called me", "gotta go, bus is here".
 _LEAVING = re.compile(r"^(?:gtg|g2g|ttyl|(?:gotta|got to|have to|need to) go)\b(?!\s+(?:to|and|back|on|off|for|in)\b)")
@@ -144,6 +145,10 @@ class Reader:
             if len(words) >= LONG:
                 return self._story(text, norm, parts, questions)
             question = questions[0].casefold() if len(questions) == 1 else ""
+            plain = re.sub(r"[^\w\s']", " ", question).strip()
+            if question and WHAT_ABOUT.match(plain):
+                # "ok makes sense, ill tell them if i get any. what about how long it takes?": the follow-up is the point.
+                return self._short(" ".join(question.split()), question, context)
             if question and PRONOUNS.search(question) and norm.medicines and not any(m in question for m in norm.medicines):
                 # "im on citalopram for depression. does it help the back as well": "it" is the medicine the story named.
                 question = PRONOUNS.sub(norm.medicines[0], question, count=1)
@@ -159,7 +164,7 @@ class Reader:
         return self._short(lowered, norm, context)
 
     # -- one question ---------------------------------------------------------------------------------
-    def _short(self, lowered: str, norm: Normalized, context: Context) -> Reading:
+    def _short(self, lowered: str, norm: Normalized | str, context: Context) -> Reading:
         plain = re.sub(r"[^\w\s']", " ", lowered).strip()
         if WHY.match(plain) and context.question:
             return Reading(self._boosted(f"why {context.question}"), how="a why about the last answer")
