@@ -251,8 +251,9 @@ class Reader:
         found: list[tuple[str, list[Match]]] = []
         for question in questions:
             ranked = self.rank(question)
+            # "ok. will talk to them. whats relaxation training": manners are no question of their own.
             if ranked and ranked[0].score >= self.threshold and ranked[0].intent != OUT_OF_SCOPE \
-                    and all(ranked[0].intent != f[1][0].intent for f in found):
+                    and ranked[0].intent not in _SOCIAL and all(ranked[0].intent != f[1][0].intent for f in found):
                 found.append((question, ranked))
         if len(found) < 2:
             return None
