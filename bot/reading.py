@@ -41,6 +41,8 @@ SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+|[;]\s*|:\s+(?=(?:what|how|why|can|doe
                        re.IGNORECASE)
 LONG = 25  # words: a message this long or longer is read sentence by sentence
 _SOCIAL = frozenset({"thanks", "greeting", "goodbye", "acknowledge", "apology"})  # manners, not a topic
+_FOR_WHAT = re.compile(r"\bfor (?:my|his|her|the|their) (?:back|pain|nerve pain|nerves|migraines?|headaches?|ibs|gut|stomach|"
+                       r"fibro|fibromyalgia|neck|knees?|hips?|legs?|feet|sciatica|arthritis)\b")  # what a medicine was given for
 _SELF_CONTAINED = 3  # words: a question this long with no "it" or "that" can be read without the sentences around it
 _GREETING_WORDS = 3  # a sentence this short in a long message ("Good afternoon.") is a greeting, not its question
 # Words that put the writer's own life in a message: "my husband died in March", "I've been off work for months".
@@ -150,8 +152,10 @@ class Reader:
                 # "ok makes sense, ill tell them if i get any. what about how long it takes?": the follow-up is the point.
                 return self._short(" ".join(question.split()), question, context)
             if question and PRONOUNS.search(question) and norm.medicines and not any(m in question for m in norm.medicines):
-                # "im on citalopram for depression. does it help the back as well": "it" is the medicine the story named.
-                question = PRONOUNS.sub(norm.medicines[0], question, count=1)
+                # "im on citalopram for depression. does it help the back as well": "it" is the medicine the story named
+                # (and what for: "Im on duloxetine for my back, what does it do exactly").
+                purpose = _FOR_WHAT.search(lowered)
+                question = PRONOUNS.sub(norm.medicines[0], question, count=1) + (f" {purpose.group(0)}" if purpose else "")
             if len(question.split()) >= _SELF_CONTAINED and not PRONOUNS.search(question):
                 # "could the low mood be from the pain as well? ive been pretty down": the story's words must not
                 # pull a question that stands on its own under the threshold.
