@@ -353,7 +353,7 @@ class Session:
         bot = self.bot
         top = ranked[0] if ranked else None
         fits = top is not None and top.score >= bot.answer_threshold
-        if asks(text) and (fits or PRONOUNS.search(text.casefold()) is None):
+        if asks(text) and fits:
             return False
         if fits and top is not None and top.intent in bot.disclosures:
             return False
