@@ -249,7 +249,8 @@ class Session:
         if len(text) > limit:
             notice = ui.truncated.format(limit=limit)
         text = whole[:limit]  # NFKC can lengthen it again
-        number = self.choice(text) if self.choices else None
+        # "2?" after a medicine was named asks about two of it, not for the second question in the list.
+        number = self.choice(text) if self.choices and not (self._medicine and "?" in text) else None
         options, self._options = self._options, ()
         if not text:
             return self._build("fallback", ui.empty, notice=notice, suggestions=bot.examples[:3])
