@@ -41,7 +41,9 @@ _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", 
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _WORD = re.compile(r"w/|[^\W_]+(?:'[^\W_]+)?")
 _SPACES = re.compile(r"\s+")
-_NUMBER_UNIT = re.compile(r"(\d)(?!(?:st|nd|rd|th)\b)([^\W\d_])")  # "25mg" -> "25 mg"; "40th" stays one word
+# "25mg" -> "25 mg"; "40th" stays one word, and so does a decade ("back in the 90s"), which counts nothing ("my 50s"
+# may be tablets)
+_NUMBER_UNIT = re.compile(r"(\d)(?!(?:st|nd|rd|th)\b)(?!(?:(?<=the \d0)|(?<=the \d\d\d0))s\b)([^\W\d_])")
 # Where one sentence ends and the next begins, for rules that must see their words together.
 SENTENCE = re.compile(r"[.!?;\n]+|\s(?:but|and also|anyway|btw)\s", re.IGNORECASE)  # not "also", "plus": "can i also take", "zoloft plus beer"
 
