@@ -44,6 +44,12 @@ _ACKED = re.compile(r"\s*(?:(?:ok(?:ay)?|k+|hm+|right|alright|ah|oh|yeah|yep|coo
 _STAY = Rule("after_help_lines", "crisis", "straight after the help lines, a message no topic fits well is met with "
              "them again", (), frozenset(), (), 0, {})
 
+# "2?" or "20?" straight after a medicine was named asks about that many of it: the prescriber's question (a crisis one
+# after the help lines). A bare "2" still picks from a numbered list.
+_NUMBER_ASKED = Rule("number_asked", "clinician", "a bare number asked after a medicine was named (\"2?\", \"20?\"), "
+                     "about that many of it", (), frozenset(), (), 0, {}, reply="clinician_dose")
+_NUMBER_ONLY = re.compile(r"\s*(?:just |only |like )?\d{1,4}\s*(?:then|of them|of those|tablets|pills)?\s*\?+\s*", re.IGNORECASE)
+
 # Words that name no option: "the depression one", "i meant the one about therapy".
 _FILLER = frozenset("the a an one that this it about with and or of for to is are can do does what how i me my mean "
                     "meant want wanted first second other question please yes no".split())
@@ -281,6 +287,9 @@ class Session:
             return self._stay(urgent, notice)
         if language is not None:
             return self._help_lines("language", notice, f"written in {language}; the bot answers only in English")
+        if self._medicine and _NUMBER_ONLY.fullmatch(text):
+            cls: Escalation = "crisis" if self._crisis else "clinician"
+            return self._escalate(Finding(cls, replace(_NUMBER_ASKED, cls=cls)), notice)
         if finding is not None:  # danger asked about in general: the answer the documents give, with the help lines
             ranked = bot.reader.read(text, norm, self._context()).ranked
             # "an essay on suicide: what causes depression?"
