@@ -16,7 +16,7 @@ from .errors import ConfigError
 from .language import detect
 from .matcher import OUT_OF_SCOPE, Match, Matcher
 from .normalize import Normalized, Normalizer, clean
-from .reading import PRONOUNS, Context, Reader, asks, reaction, statement
+from .reading import Context, Reader, asks, reaction, statement
 from .reply import HEARD, URGENT, Escalation, Kind, Reply
 from .safety import Finding, Rule, Safety, example_words
 
