@@ -33,16 +33,17 @@ def features(words: Sequence[str], known: Iterable[str] | frozenset[str] = froze
     known = known if isinstance(known, frozenset) else frozenset(known)
     memo = {} if memo is None else memo
     out = [f for w in words for f in (memo[w] if w in memo else _word(w, known, memo))]
-    out += [_hash(f"b:{a} {b}") for a, b in pairwise(words)]
-    return out + _denied(words)
+    return out + _around(words)
 
 
-def _denied(words: Sequence[str]) -> list[int]:
-    """A word just after a denial reads differently ("not" ... "suicidal"): it gets a feature of its own too."""
+def _around(words: Sequence[str]) -> list[int]:
+    """The features of words beside each other: adjacent pairs, and a word just after a denial, which reads
+    differently ("not" ... "suicidal") and gets a feature of its own too."""
+    out = [_hash(f"b:{a} {b}") for a, b in pairwise(words)]
     denied = [n for n, w in enumerate(words) if w in _DENIALS]
-    if not denied:
-        return []
-    return [_hash("n:" + w) for n, w in enumerate(words) if any(n - 3 <= d < n for d in denied)]
+    if denied:
+        out += [_hash("n:" + w) for n, w in enumerate(words) if any(n - 3 <= d < n for d in denied)]
+    return out
 
 
 def _word(word: str, known: frozenset[str], memo: dict[str, list[int]]) -> list[int]:
@@ -58,7 +59,7 @@ def sentence_scores(model: DetectorWeights, words: Sequence[str], memo: dict[str
     """`scores` of a sentence's `features`, each word's own weighed once a message: a long story repeats its words
     (`memo` keeps them while it is read), and a word's letter groups are most of what is looked up."""
     known = model.plain
-    total = scores(model, [_hash(f"b:{a} {b}") for a, b in pairwise(words)] + _denied(words))
+    total = scores(model, _around(words))
     for w in words:
         part = memo.get(w)
         if part is None:

@@ -314,7 +314,7 @@ class Session:
         greeted = _GREETING.match(text) or _SORRY.match(text) or _THANKED.match(text)
         rest = text[greeted.end():] if greeted else ""
         acked = None if greeted else _ACKED.match(text)
-        if acked and acked.end() < len(text) and asks(text[acked.end():]):
+        if acked:  # "k. examples?": what follows the acknowledgement, however short, if it asks
             rest = text[acked.end():]
         if (len(rest.split()) >= 3 or acked) and rest and asks(rest):  # "hi there, what does it do"
             text, norm = rest, bot.normalizer(rest, sentences=True)
