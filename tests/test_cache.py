@@ -55,3 +55,14 @@ def test_old_cache_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyP
     cache.save_state(cache.state_key("known-words", 0), {"v": 0})
     assert len(list(tmp_path.glob("matcher-*.marshal"))) == cache.KEEP
     assert len(list(tmp_path.glob("known-words-*.marshal"))) == 1
+
+
+def test_saved_state_reads_back_exactly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Equal values are stored once; the numbers' types and signs survive the sharing."""
+    from bot import cache
+    monkeypatch.setenv("PSYCHOED_CACHE_DIR", str(tmp_path))
+    state = {"pain": [0.0, -0.0, 1, 1.0, True], "index": {"pain": ("pain", 0.5, 0.5)}}
+    cache.save_state("shared-0", state)
+    back = cache.load_state("shared-0")
+    assert back == state and [(type(v), str(v)) for v in back["pain"]] == [(type(v), str(v)) for v in state["pain"]]
+    assert back["index"]["pain"][0] is next(iter(back["index"]))  # one string, not two copies
