@@ -50,6 +50,16 @@ _NUMBER_ASKED = Rule("number_asked", "clinician", "a bare number asked after a m
                      "about that many of it", (), frozenset(), (), 0, {}, reply="clinician_dose")
 _NUMBER_ONLY = re.compile(r"\s*(?:just |only |like )?\d{1,4}\s*(?:then|of them|of those|tablets|pills)?\s*\?+\s*", re.IGNORECASE)
 
+# The last answer asked for again in plainer words ("dumb it right down for me", "you can say with more easy words?",
+# "neurotransmitter lost me"): its one-line version. A pointer or a few words only: "whats an antidepressant in plain
+# english" is a question of its own.
+_SIMPLER = re.compile(r"\b(?:(?:in )?(?:simpler|plainer|plain|simple|easier|easy) (?:english|words|terms)|simpler|more simply|simply put|plainer|(?:more )?easy words|dumb(?:ed)? (?:it|that|this) (?:right |all the way )?down|too (?:complicated|"
+                      r"technical|confusing|wordy)|(?:that|you|it) lost me|lost me there|eli5|like i'?m (?:five|5)|"
+                      r"(?:explain|say|put) (?:it|that|this) (?:again )?(?:more )?(?:simply|simple|easier|plainly))\b", re.IGNORECASE)
+_OWN_QUESTION = re.compile(r"\b(?:how|why|when|which|who|where|what(?!(?:'?s| is| does) (?:that|this|it)\b))\b", re.IGNORECASE)
+_NEW_SUBJECT = 4.0  # a word this rare (used by one or two topics) names a subject of its own
+_POINTER = re.compile(r"\b(?:that|it|this|again|still|me|those|them|say|explain|put|tell)\b", re.IGNORECASE)
+
 # Words that name no option: "the depression one", "i meant the one about therapy".
 _FILLER = frozenset("the a an one that this it about with and or of for to is are can do does what how i me my mean "
                     "meant want wanted first second other question please yes no".split())
@@ -307,6 +317,11 @@ class Session:
         picked = self._pick(text, norm, options)
         if picked is not None:
             return self._answer(Match(picked, 1.0, "chosen from the options by its words"), text, norm, notice)
+        plainer = _SIMPLER.search(text) if self._topic and not norm.medicines and len(norm.words) <= 12 \
+            and not _THANKED.match(text) else None
+        if plainer and (_POINTER.search(text) or len(norm.words) <= 4) and self._topic \
+                and self._asks_again(_SIMPLER.sub(" ", text), self._topic):
+            return self._simpler(self._topic, notice)
         said = reaction(text)
         met = Match(said or "", 1.0, f"{said}: a reaction that asks nothing")
         if said == "goodbye":  # a farewell that asks nothing: no topic to read
@@ -441,6 +456,25 @@ class Session:
         return self._build(kind, body, intent=match.intent, confidence=match.score, source=source,
                            suggestions=suggestions, notice=notice, help_lines=answer.help_lines or help_lines,
                            short=short, rule=reason + (f"; read as {how}" if how else ""))
+
+    def _asks_again(self, rest: str, topic: str) -> bool:
+        """Whether the words beside "in plain english" ask about nothing but the last answer's topic ("neurotransmitter
+        lost me" after how antidepressants work), not a new question ("how does it work, in plain terms?") or a new
+        subject ("she'll titrate it, whats that in plain english": a word few topics use, and not this one)."""
+        if _OWN_QUESTION.search(rest):
+            return False
+        matcher, intent = self.bot.matcher, self.bot.content.intent(topic)
+        own = {t for text in (intent.question, *intent.examples) for t in matcher.tokens(text)}
+        return all(t in own or matcher.rarity(t) < _NEW_SUBJECT for t in matcher.tokens(rest))
+
+    def _simpler(self, topic: str, notice: str | None) -> Reply:
+        """The last answer in its one line, asked for in plainer words (the same line again is met as a repeat)."""
+        bot = self.bot
+        answer = bot.content.answers[topic]
+        source = bot.content.sources.get(answer.source) if answer.source else None
+        return self._build("answer", answer.short or answer.text, intent=topic, confidence=1.0, source=source,
+                           suggestions=tuple(bot.question(s) for s in answer.suggestions), notice=notice,
+                           rule=f"intent {topic}, asked again in plainer words: its one-line answer")
 
     def _brand_said(self, name: str, text: str) -> str | None:
         """The brand name of this medicine the patient typed, if they used one."""

@@ -167,6 +167,10 @@ class Matcher:
             vec[feat] = weight
         return _unit(vec)
 
+    def rarity(self, token: str) -> float:
+        """How few intents use a token (its inverse document frequency); 0 for a word the content never uses."""
+        return self._idf.get(token, 0.0)
+
     def correct(self, word: str) -> str:
         """An unknown word read as the closest word the content uses, if one is close enough."""
         if word in self._vocab_set or len(word) < 4 or not word.isalpha():
