@@ -317,11 +317,11 @@ class Session:
         picked = self._pick(text, norm, options)
         if picked is not None:
             return self._answer(Match(picked, 1.0, "chosen from the options by its words"), text, norm, notice)
-        plainer = _SIMPLER.search(text) if self._topic and not norm.medicines and len(norm.words) <= 12 \
-            and not _THANKED.match(text) else None
-        if plainer and (_POINTER.search(text) or len(norm.words) <= 4) and self._topic \
-                and self._asks_again(_SIMPLER.sub(" ", text), self._topic):
-            return self._simpler(self._topic, notice)
+        topic = self._topic
+        if topic and not norm.medicines and len(norm.words) <= 12 and not _THANKED.match(text) \
+                and _SIMPLER.search(text) and (_POINTER.search(text) or len(norm.words) <= 4) \
+                and self._asks_again(_SIMPLER.sub(" ", text), topic):
+            return self._simpler(topic, notice)
         said = reaction(text)
         met = Match(said or "", 1.0, f"{said}: a reaction that asks nothing")
         if said == "goodbye":  # a farewell that asks nothing: no topic to read
