@@ -539,7 +539,8 @@ class Session:
         fitted = finding.rule.reply if finding.rule.reply and finding.rule.cls == cls else None
         # About someone else: the finding says so, or the help before was, and this finding (the detector's, or a
         # statement met again) does not say it is about the patient.
-        about_other = finding.other or (self._other and finding.rule.id in ("detector", _STAY.id))
+        about_other = finding.other or "other" in (fitted or "").split("_") \
+            or (self._other and finding.rule.id in ("detector", _STAY.id))
         if foreign and cls == "clinician":  # in another language: "I can only answer in English; ask your pharmacist"
             key = "language"
         elif fitted:  # fitted to the situation, when the class stands ("I'm not going to do anything" after a crisis)

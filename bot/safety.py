@@ -405,6 +405,8 @@ class Safety:
                     pieces = [w for piece in pieces for w in _RUN_TOGETHER.get(piece, piece).split()]
                 memo[word] = tuple(self._base.get(w, w) for w in (pieces or (read,)))
             out.extend(memo[word])
+        if len(out) > 2 and out[0] in _GRANTED and out[1] in _GOING_ON:
+            return tuple(out[1:])  # "ok and does it work with the medicine": the "ok" grants, it asks nothing
         return tuple(out)
 
     def _fired(self, present: dict[int, int], window: tuple[str, ...], size: int, where: int,
@@ -618,8 +620,13 @@ _ASK_PAIRS = ("is that", "is it", "is this", "are they", "are these", "do i", "c
               "would it", "could i", "is there", "any good", "enough")  # ... or anywhere ("I'm on 10mg, is that a proper dose")
 
 
+# A sentence opening with one of these, then one of those, is going on from the last reply: the first word is no
+# "is it ok?" ("ok so what does it do", "fine and what about therapy").
+_GRANTED = frozenset("ok okay k kk alright fine right".split())
+_GOING_ON = frozenset("and so but then well thanks thank cool great got".split())
+
 # Words that tell of a state or a change, which a statement of use may carry ("... n i feel like a zombie").
-_TELLING = frozenset("feel feeling felt since started starting worse better weird like zombie sick dizzy tired "
+_TELLING = frozenset("feel feeling felt worse better weird like zombie sick dizzy tired "
                      "anxious expecting pregnant breastfeeding nursing stopped stop missed forgot extra double "
                      "upped increased lowered but".split())
 _STATEMENT_WORDS = 12  # a statement of which medicine longer than this says more than that
