@@ -37,17 +37,6 @@ def _number_ok(token: str, word: str) -> bool:
     return number >= floor and (floor >= _YEARS[0] or not _YEARS[0] <= number <= _YEARS[1])
 
 
-def _clock_time(ws: Sequence[str], i: int) -> bool:
-    """Whether the number at ws[i] is a time of day: "2 pm", "9 o clock", "at 2 am" (but "took 8 am i ok" is a count)."""
-    after = ws[i + 1] if i + 1 < len(ws) else ""
-    if after in ("pm", "oclock") or after == "o" and i + 2 < len(ws) and ws[i + 2] == "clock":
-        return True
-    return after == "am" and i > 0 and ws[i - 1] in _CLOCK_BEFORE
-
-
-_CLOCK_BEFORE = frozenset("at by around about till until since from before after".split())
-
-
 class PhraseIndex:
     """Every phrase the rules use, numbered, and found in a sentence by the word it starts with.
 
@@ -136,11 +125,9 @@ class PhraseIndex:
                             if pid not in found and have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid]):
                                 found[pid] = i
             if word.isascii() and word.isdigit():
-                clock = _clock_time(ws, i)  # "at 2 pm" tells the time: a bare number phrase ("#6+") is no count there
                 for token, pid, need in self._numbers:
                     if (pid not in found and _number_ok(token, word)
-                            and (len(phrases[pid]) == 1 and not clock
-                                 or len(phrases[pid]) > 1 and have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid]))):
+                            and (len(phrases[pid]) == 1 or (have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid])))):
                         found[pid] = i
         return found
 

@@ -364,7 +364,7 @@ class Safety:
         everyday = self.cues.get("everyday", frozenset())
         for n, window, new in _windows(list(read)):
             seen = window in checked.found
-            found = checked.found[window] if seen else self.index.present(window, heads)
+            found = checked.found[window] if seen else self.index.present(_clocked(window), heads)
             checked.found[window] = found
             # "it" and "them" stand for a medicine only once one is in sight, named in this sentence, an earlier one
             # or an earlier turn: in "I only get them twice a week" they are the migraines.
@@ -618,6 +618,28 @@ _ASKING = frozenset("what how why when which who should ok okay safe fine alrigh
 _ASKS_FIRST = frozenset("is are does do will would can could".split())  # a question when it opens a sentence
 _ASK_PAIRS = ("is that", "is it", "is this", "are they", "are these", "do i", "can i", "should i", "will it", "does it",
               "would it", "could i", "is there", "any good", "enough")  # ... or anywhere ("I'm on 10mg, is that a proper dose")
+
+
+# A number that tells the time of day is read as this word, which a rule may use ("clocktime pm"); "#" and the counts
+# in a rule's lists never match it.
+CLOCK = "clocktime"
+_CLOCK_BEFORE = frozenset("at by around about till until since from before after".split())
+
+
+def _clocked(window: tuple[str, ...]) -> tuple[str, ...]:
+    """The words as the rules read them: a number that tells the time is `CLOCK` ("took my pills at 10 pm" counts
+    no pills). The detector reads the numbers as they are."""
+    if not any(w in ("pm", "am", "oclock", "clock") for w in window):
+        return window
+    return tuple(CLOCK if w.isdigit() and _clock_time(window, i) else w for i, w in enumerate(window))
+
+
+def _clock_time(ws: Sequence[str], i: int) -> bool:
+    """Whether the number at ws[i] is a time of day: "2 pm", "9 o clock", "at 2 am" (but "took 8 am i ok" is a count)."""
+    after = ws[i + 1] if i + 1 < len(ws) else ""
+    if after in ("pm", "oclock") or after == "o" and i + 2 < len(ws) and ws[i + 2] == "clock":
+        return True
+    return after == "am" and i > 0 and ws[i - 1] in _CLOCK_BEFORE
 
 
 # A sentence opening with one of these, then one of those, is going on from the last reply: the first word is no
