@@ -537,8 +537,8 @@ class Session:
         overdose = cls == "emergency" and finding.rule.id.startswith("emergency.overdose")
         key: str = "overdose" if overdose else "crisis_other" if cls == "crisis" and finding.other else cls
         fitted = finding.rule.reply if finding.rule.reply and finding.rule.cls == cls else None
-        # About someone else: the finding says so, or the help before was, and this finding (the detector's, or a
-        # statement met again) does not say it is about the patient.
+        # About someone else: the finding says so, its fitted reply is worded for a carer ("crisis_other_worried"), or
+        # the help before was and this finding (the detector's, or a statement met again) does not say it is the patient.
         about_other = finding.other or "other" in (fitted or "").split("_") \
             or (self._other and finding.rule.id in ("detector", _STAY.id))
         if foreign and cls == "clinician":  # in another language: "I can only answer in English; ask your pharmacist"

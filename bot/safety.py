@@ -622,16 +622,16 @@ _ASK_PAIRS = ("is that", "is it", "is this", "are they", "are these", "do i", "c
 
 # A number that tells the time of day is read as this word, which a rule may use ("clocktime pm"); "#" and the counts
 # in a rule's lists never match it.
-CLOCK = "clocktime"
+_CLOCK = "clocktime"
 _CLOCK_BEFORE = frozenset("at by around about till until since from before after".split())
 
 
 def _clocked(window: tuple[str, ...]) -> tuple[str, ...]:
-    """The words as the rules read them: a number that tells the time is `CLOCK` ("took my pills at 10 pm" counts
+    """The words as the rules read them: a number that tells the time is `_CLOCK` ("took my pills at 10 pm" counts
     no pills). The detector reads the numbers as they are."""
     if not any(w in ("pm", "am", "oclock", "clock") for w in window):
         return window
-    return tuple(CLOCK if w.isdigit() and _clock_time(window, i) else w for i, w in enumerate(window))
+    return tuple(_CLOCK if w.isdigit() and _clock_time(window, i) else w for i, w in enumerate(window))
 
 
 def _clock_time(ws: Sequence[str], i: int) -> bool:
