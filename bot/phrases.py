@@ -23,6 +23,15 @@ _Word = tuple[list[_Heads], tuple[str, ...]]  # a word's phrase starts, and the 
 
 
 _YEARS = (1900, 2099)  # four digits read as a year, not a count, where a rule wants a count ("#6+")
+# A small number followed by one of these is a tablet's strength ("it was 2 x 10mg"), no count of pills, where a rule
+# wants a count; a large one may be many tablets taken at once ("300mg of amitriptyline tonight") and still counts.
+_UNITS = frozenset("mg mgs mcg ug ml g milligram milligrams microgram micrograms".split())
+_STRENGTH_BELOW = 100
+
+
+def _strength(word: str, after: str) -> bool:
+    """Whether a number is a small strength ("10" in "10 mg"), not a count."""
+    return after in _UNITS and len(word) <= 3 and int(word) < _STRENGTH_BELOW
 
 
 def _number_ok(token: str, word: str) -> bool:
@@ -127,7 +136,8 @@ class PhraseIndex:
             if word.isascii() and word.isdigit():
                 for token, pid, need in self._numbers:
                     if (pid not in found and _number_ok(token, word)
-                            and (len(phrases[pid]) == 1 or (have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid])))):
+                            and (len(phrases[pid]) == 1 and (token == NUMBER or not _strength(word, after))
+                                 or len(phrases[pid]) > 1 and have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid]))):
                         found[pid] = i
         return found
 
@@ -151,6 +161,9 @@ class PhraseIndex:
                 return False
             if at >= len(ws) or not self._token_ok(token, ws[at]):
                 return False
+            if n == len(phrase) - 1 and token != NUMBER and (token.startswith(NUMBER) or token.isdigit()) \
+                    and _strength(ws[at], ws[at + 1] if at + 1 < len(ws) else ""):
+                return False  # "took #6+" (or "took .. 10") is no count in "took 10 mg"
         return True
 
     def _token_ok(self, token: str, word: str) -> bool:

@@ -193,6 +193,15 @@ def test_key_words_tolerate_a_typo(shared_bot: Bot, text: str, cls: str) -> None
     assert found is not None and found.cls == cls
 
 
+@pytest.mark.parametrize(("text", "cls"), [
+    ("i took my amitriptyline twice last night by mistake, it was 2 x 10mg", "clinician"),  # a strength, no count
+    ("I've taken 300mg of amitriptyline tonight. I'm only meant to have 25", "emergency"),  # a large amount still is
+    ("took 16 of my amitriptyline", "emergency"),
+])
+def test_a_small_strength_is_no_count_of_pills(shared_bot: Bot, text: str, cls: str) -> None:
+    assert shared_bot.reply(text).escalation == cls
+
+
 def test_patient_text_is_never_logged(shared_bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     secret = "i want to end my life zebrafinch"
     with caplog.at_level("DEBUG"):
