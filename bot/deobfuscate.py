@@ -62,6 +62,19 @@ _NUMBER_WORD = re.compile(rf"\b(?=[{_FIRST}{_FIRST.upper()}])(" + "|".join(sorte
                           re.IGNORECASE)
 
 
+# A danger word with letters starred out ("d*e", "k*ll", "s**cide"), read as the one word it can stand for.
+_MASKED = re.compile(r"\b[a-z]*\*+[a-z]+\b|\b[a-z]+\*+[a-z]*(?=\W|$)", re.IGNORECASE)
+_STARRED = ("die", "dying", "dead", "kill", "killing", "myself", "suicide", "suicidal", "overdose", "overdosed",
+            "unalive", "hang", "self", "harm", "cut", "cutting")
+
+
+def _unstar(match: re.Match[str]) -> str:
+    token = match.group(0)
+    pattern = re.compile(re.escape(token.lower()).replace(r"\*", "[a-z]"))
+    words = [w for w in _STARRED if pattern.fullmatch(w)]
+    return words[0] if len(words) == 1 else token
+
+
 # "ODd", "OD'd", "ODed" in capitals: an overdose, which lowercase would read as "odd".
 _OD = re.compile(r"\bOD(?:'?d|ed|'ed)\b")
 
@@ -75,6 +88,8 @@ def fold(text: str) -> str:
         out = "".join(c for c in unicodedata.normalize("NFD", out) if unicodedata.category(c) != "Mn")  # accents
     out = _CAPS_L.sub(lambda m: m.group(0).replace("l", "I"), out)
     out = _OD.sub("overdosed", out)
+    if "*" in out:
+        out = _MASKED.sub(_unstar, out)
     out = _HELD.sub(_unheld, out)
     out = _TOKEN.sub(_unleet, out)
     out = _SPACED.sub(_join_spaced, out)
