@@ -62,6 +62,20 @@ _NUMBER_WORD = re.compile(rf"\b(?=[{_FIRST}{_FIRST.upper()}])(" + "|".join(sorte
                           re.IGNORECASE)
 
 
+# Text written upside down ("ʇı puǝ oʇ ʇuɐʍ"): its letters turned back and read from the other end.
+_FLIPPED = {"ɐ": "a", "ɔ": "c", "ǝ": "e", "ɟ": "f", "ƃ": "g", "ɥ": "h", "ᴉ": "i", "ı": "i", "ɾ": "j", "ʞ": "k",
+            "ɯ": "m", "ɹ": "r", "ʇ": "t", "ʌ": "v", "ʍ": "w", "ʎ": "y", "u": "n", "n": "u", "p": "d", "d": "p",
+            "q": "b", "b": "q"}
+_UPSIDE_DOWN = frozenset("ɐɔǝɟƃɥᴉɾʞɯɹʇʌʍʎ")
+
+
+def _unflip(text: str) -> str:
+    """Upside-down text read the right way up; other text as it was."""
+    if sum(c in _UPSIDE_DOWN for c in text) < 3:
+        return text
+    return "".join(_FLIPPED.get(c, c) for c in reversed(text))
+
+
 # A danger word with letters starred out ("d*e", "k*ll", "s**cide"), read as the one word it can stand for.
 _MASKED = re.compile(r"\b[a-z]*\*+[a-z]+\b|\b[a-z]+\*+[a-z]*(?=\W|$)", re.IGNORECASE)
 _STARRED = ("die", "dying", "dead", "kill", "killing", "myself", "suicide", "suicidal", "overdose", "overdosed",
@@ -82,7 +96,7 @@ _OD = re.compile(r"\bOD(?:'?d|ed|'ed)\b")
 def fold(text: str) -> str:
     """The message with look-alike letters, leetspeak, spaced-out letters, harm emoji and written numbers
     read as plain words and digits. Returns the text unchanged when there is nothing of that kind."""
-    out = text.translate(LOOKALIKE)
+    out = _unflip(text).translate(LOOKALIKE)
     if not out.isascii():
         out = _EMOJI.sub(lambda m: EMOJI[m.group(0)], out)
         out = "".join(c for c in unicodedata.normalize("NFD", out) if unicodedata.category(c) != "Mn")  # accents
