@@ -17,9 +17,6 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA, Indel
-
 from .cache import digest, from_plain, load_state, save_state, state_key, to_plain
 from .content.model import (
     AFTER_CLINICIAN,
@@ -34,14 +31,14 @@ from .content.model import (
     SafetyRules,
 )
 from .content.safety_file import is_word
-from .deobfuscate import NUMBERS, fold, split_joined
+from .deobfuscate import NUMBERS, fold
 from .detector import features, probabilities, sentence_scores
+from .lexicon import Lexicon, from_lines
 from .morphology import base_forms
-from .normalize import EXPANSIONS, Normalized, Normalizer, split, words
+from .normalize import Normalized, Normalizer, split, words
 from .phrases import PhraseIndex
 from .reply import ESCALATIONS, Escalation, stronger
 
-_FUZZY_MIN = 5  # key words and prefixes this long or longer, typed as longer words, tolerate one typo
 _NEGATION_REACH = 4  # a denial covers this many words after it ("I have not taken any of my pills")
 _NEAR = 6  # words either side of a rule's own that the detector confirms it by
 _FIRST_REACH = 3  # "I", "me", "my" this soon after a rule's words make a general question one's own
@@ -53,7 +50,7 @@ _SURE = 0.99  # the detector this sure of danger overrides a rule's denial
 _STRETCH = 24  # the words a rule's groups must meet within in a long sentence (a rule may set its own: `within`)
 _DETECT_WHOLE = 80  # a broad rule in a longer message asks the detector about its own sentence and neighbours
 # What the start-up cache keeps of a compiled Safety, besides its phrase index.
-_STATE = ("rules", "_pieces", "cues", "_base", "_exact", "_stems", "_vocabulary", "_keywords", "_long_stems",
+_STATE = ("rules", "_pieces", "cues", "_base", "_exact", "_stems",
           "_context", "_after_crisis", "_after_emergency", "_after_clinician", "_triggers")
 Outcome = Escalation | str  # a class, or "info": a general answer with the help lines
 
@@ -146,9 +143,10 @@ class Safety:
         self._derive()
 
     def _derive(self) -> None:
-        # Whether a word starts with a rule's prefix, by a few set lookups rather than a try of every prefix.
-        self._stem_set = frozenset(self._stems)
-        self._stem_sizes = tuple(sorted({len(s) for s in self._stems}))
+        # The rules read messages in their own words; the detector in the words of the day it was trained.
+        self.lexicon = Lexicon.of(self._base, self._exact, self._stems, self.known)
+        saved = from_lines(self.detector.reads) if self.detector is not None else None
+        self.detector_lexicon = saved or self.lexicon
         # The phrases that stand for the conversation so far: the medicine named before, the replies before.
         self._turn_tokens = frozenset((self._context, self._after_crisis, self._after_emergency, self._after_clinician))
 
@@ -167,15 +165,6 @@ class Safety:
                      for name, phrases in spec.cues.items()}
         del self._read
         self._exact, self._stems = self.index.vocabulary()
-        # What a run-together word may split into: the rules' words in any inflection ("killingmyself"), and the content's.
-        self._vocabulary = self._exact | self.known | frozenset(self._base) | frozenset(_RUN_TOGETHER)
-        self._keywords: dict[str, list[str]] = {}  # by first letter and length: a typo changes the length by one at most
-        self._long_stems: dict[str, list[str]] = {}  # longest first, so "overdos" wins over "over"
-        # A typo of any inflection of a key word too ("blacikng" for "blacking"), read as that inflection.
-        for word in sorted(w for w in self._exact | set(self._base) if len(w) >= _FUZZY_MIN and w.isalpha()):
-            self._keywords.setdefault(f"{word[0]}{len(word)}", []).append(word)
-        for stem in sorted((s for s in self._stems if len(s) >= _FUZZY_MIN), key=lambda s: (-len(s), s)):
-            self._long_stems.setdefault(stem[0], []).append(stem)
         self._context = self.index.add((CONTEXT,))
         self._after_crisis = self.index.add((AFTER_CRISIS,))
         self._after_emergency = self.index.add((AFTER_EMERGENCY,))
@@ -259,6 +248,7 @@ class Safety:
         checked = _Checked()  # windows read once need no second reading
         read = [self._read_words(s, memo) for s in message.sentences]
         findings = self._check(read, len(message.words), extra, checked)
+        sentences = message.sentences
         if holds is not None:
             keep = self.cues.get("carry_turns", frozenset())
             holds.update(p for found in checked.found.values() for p in found if p in keep)
@@ -269,8 +259,9 @@ class Safety:
             before = dict(zip(first, message.sentences, strict=False)) if len(first) == len(message.sentences) else {}
             second = self.normalizer(folded, sentences=True, read_before=before)
             first_read = dict(zip(message.sentences, read, strict=True))  # most sentences are as they were
-            read = [first_read.get(s) or self._read_words(s, memo) for s in second.sentences]  # the detector reads it undisguised
+            read = [first_read.get(s) or self._read_words(s, memo) for s in second.sentences]
             findings += self._check(read, len(second.words), extra, checked)
+            sentences = second.sentences  # the detector reads it undisguised
         if text is not None:
             findings += self._piece_findings(text)
         # "I take Cymbalta for my neuropathy", "my nan takes duloxetine 30": which medicine, and no question; "been on
@@ -283,8 +274,11 @@ class Safety:
         stated = text is not None and held.isdisjoint(earlier) and all(held.isdisjoint(f) for f in found) and (
             any(not cue("what_is", frozenset()).isdisjoint(f) for f in found)
             or any(not cue("use_statement", frozenset()).isdisjoint(f) for f in found) and _asks_nothing(text))
-        return self._decide(findings, _Reading(self, read) if self.detector else None, stated=stated,
-                            everyday=checked.everyday)
+        reading = None
+        if self.detector is not None:
+            own = self.detector_lexicon is not self.lexicon
+            reading = _Reading(self, [self.detector_lexicon.read_words(s, {}) for s in sentences] if own else read)
+        return self._decide(findings, reading, stated=stated, everyday=checked.everyday)
 
     def rule_findings(self, text: str) -> list[Finding]:
         """What the rules alone find in a message (for training and reviewing the detector)."""
@@ -379,10 +373,11 @@ class Safety:
                     checked.everyday.add(n)
         return findings
 
-    def reading(self, text: str) -> list[tuple[str, ...]]:
-        """The message's sentences as the rules read them, disguises undone: what the detector reads."""
+    def reading(self, text: str, *, rules: bool = False) -> list[tuple[str, ...]]:
+        """The message's sentences as the detector reads them (or, `rules`, as the rules do), disguises undone."""
         memo: dict[str, tuple[str, ...]] = {}
-        return [self._read_words(s, memo) for s in self.normalizer(fold(text), sentences=True).sentences]
+        lexicon = self.lexicon if rules else self.detector_lexicon
+        return [lexicon.read_words(s, memo) for s in self.normalizer(fold(text), sentences=True).sentences]
 
     def explain(self, text: str) -> list[str]:
         """The phrases found in each sentence, for a reviewer tuning rules (never logged)."""
@@ -391,23 +386,8 @@ class Safety:
                 for s in self.normalizer(text, sentences=True).sentences]
 
     def _read_words(self, sentence: tuple[str, ...], memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
-        """A sentence's words as the rules read them: typos of key words mended, run-together words split,
-        every word at its base form."""
-        out: list[str] = []
-        for word in sentence:
-            if word not in memo:
-                read = self._closest(word)
-                # A word a rule's prefix all but spells ("childproof" for "childproof*") is a word, not words run
-                # together; "killmyself" is ("kill*").
-                pieces = split_joined(read, self._vocabulary) if len(read) >= 8 and read not in self._vocabulary \
-                    and not any(n >= len(read) - 2 and read[:n] in self._stem_set for n in self._stem_sizes) else None
-                if pieces:  # "imdonewithlivingthislife": its "im" is "i am", as it would be written apart
-                    pieces = [w for piece in pieces for w in _RUN_TOGETHER.get(piece, piece).split()]
-                memo[word] = tuple(self._base.get(w, w) for w in (pieces or (read,)))
-            out.extend(memo[word])
-        if len(out) > 2 and out[0] in _GRANTED and out[1] in _GOING_ON:
-            return tuple(out[1:])  # "ok and does it work with the medicine": the "ok" grants, it asks nothing
-        return tuple(out)
+        """A sentence's words as the rules read them (bot/lexicon.py)."""
+        return self.lexicon.read_words(sentence, memo)
 
     def _fired(self, present: dict[int, int], window: tuple[str, ...], size: int, where: int,
                blind: frozenset[int] = frozenset(), before: Collection[int] = ()) -> list[Finding]:
@@ -490,34 +470,6 @@ class Safety:
         if others and max(others) >= max((f for f in firsts if f < anchor), default=-1):
             seen.append("other")
         return seen
-
-    def _closest(self, word: str) -> str:
-        """A misspelt key word ("tapper", "overodsed") read as the rule word or prefix it is one typo from.
-
-        Words the content itself uses ("talking", "meditation") are real words, not typos.
-        """
-        if (word in self._exact or word in self.known or word in self._base or len(word) <= _FUZZY_MIN
-                or not word.isalpha() or any(word[:n] in self._stem_set for n in self._stem_sizes)):
-            return word
-        size = len(word)
-        # Every slip _one_typo allows is one edit of OSA distance: rapidfuzz finds those few in C, eight times
-        # faster than trying each key word in Python.
-        keys = [key for n in (size - 1, size, size + 1)
-                for key, _, _ in process.extract(word, self._keywords.get(f"{word[0]}{n}", ()), scorer=OSA.distance,
-                                                 score_cutoff=1, limit=None)
-                if _one_typo(word, key)]
-        if keys:
-            return min(keys)  # of two a typo away, the first in alphabetical order, as ever
-        for stem in self._long_stems.get(word[0], ()):
-            for size in (len(stem), len(stem) + 1, len(stem) - 1):
-                piece = word[:size]
-                # One slip leaves the first two letters or the last two as they were: a cheap test first.
-                if piece[1] != stem[1] and piece[-2:] != stem[-2:]:
-                    continue
-                # "letha(rgic)" is not "lethal"; "hard(ly)" is a word of its own, not "hoard" mistyped.
-                if _one_typo(piece, stem) and piece != stem[:-1] and piece not in self.known:
-                    return stem + word[size:]
-        return word
 
 
 class _Stretches:
@@ -642,10 +594,6 @@ def _clock_time(ws: Sequence[str], i: int) -> bool:
     return after == "am" and i > 0 and ws[i - 1] in _CLOCK_BEFORE
 
 
-# A sentence opening with one of these, then one of those, is going on from the last reply: the first word is no
-# "is it ok?" ("ok so what does it do", "fine and what about therapy").
-_GRANTED = frozenset("ok okay k kk alright fine right".split())
-_GOING_ON = frozenset("and so but then well thanks thank cool great got".split())
 
 # Words that tell of a state or a change, which a statement of use may carry ("... n i feel like a zombie").
 _TELLING = frozenset("feel feeling felt worse better weird like zombie sick dizzy tired "
@@ -701,24 +649,6 @@ def example_words(examples: Sequence[str]) -> frozenset[str]:
     known = frozenset(w for e in examples for w in words(e))
     save_state(key, {"words": known})
     return known
-
-
-_VOWELS = frozenset("aeiouy")
-# Contractions typed without an apostrophe, as pieces of a run-together word ("idontwanttobehere"), and what
-# they stand for.
-_RUN_TOGETHER = {k: v for k, v in EXPANSIONS.items() if k.isalpha() and len(k) >= 2 and k not in ("ty", "bc")}
-
-
-def _one_typo(typed: str, meant: str) -> bool:
-    """One slip of the kind people make: a letter missed, doubled or swapped, or the wrong vowel in a long word."""
-    if abs(len(typed) - len(meant)) == 1:
-        return Indel.distance(typed, meant) == 1
-    if len(typed) != len(meant) or typed == meant:
-        return False
-    diff = [i for i, (a, b) in enumerate(zip(typed, meant, strict=True)) if a != b]
-    if len(diff) == 1:
-        return len(meant) >= 7 and typed[diff[0]] in _VOWELS and meant[diff[0]] in _VOWELS
-    return len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == meant[diff[1]] and typed[diff[1]] == meant[diff[0]]
 
 
 __all__ = ["Finding", "Rule", "Safety", "example_words", "stronger"]

@@ -35,3 +35,21 @@ def test_a_new_prefix_that_stops_typos_being_mended_is_reported(tmp_path: Path) 
     assert lost.get("medictaion") == "medication"
     assert lost.get("medicnie") == "medicine"
     assert all(word.startswith("medic") for word in lost.values())
+
+
+def test_the_detector_reads_as_it_was_trained_whatever_words_the_rules_gain(tmp_path: Path) -> None:
+    # "return them to the pharmacy" made "returned" read "return", and a farewell ("returned every book I borrowed
+    # ... closing it all off") fell from crisis 1.00 to 0.85: the detector now reads with the lexicon saved beside it.
+    text = "returned every book I borrowed and apologised to everyone I fell out with. closing it all off"
+    before, after = safety_of(ROOT), safety_of(with_unless(tmp_path, "return them to the pharmacy"))
+    assert after.reading(text, rules=True)[0][0] == "return"  # the rules read it in their new words
+    assert after.reading(text) == before.reading(text)  # the detector as before
+    assert after.check_all(text) == before.check_all(text)
+
+
+def test_the_saved_lexicon_reads_back_as_written() -> None:
+    from bot.lexicon import from_lines
+
+    lexicon = safety_of(ROOT).lexicon
+    fields = {line.split()[0]: tuple(line.split()[1:]) for line in lexicon.lines()}
+    assert from_lines(fields) == lexicon

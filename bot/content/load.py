@@ -133,12 +133,13 @@ def _lines(path: Path, rebuild: str) -> tuple[bytes, list[str]]:
 
 
 def _detector(path: Path) -> DetectorWeights:
-    """intents/detector.tsv: `bias`, `threshold`, `plain` (words) and `feature weight...` lines."""
+    """intents/detector.tsv: `bias`, `threshold`, `plain` and `reads-...` (words) and `feature weight...` lines."""
     _, lines = _lines(path, "python -m bot.tools.train_detector")
     weights: dict[int, list[float]] = {}
     bias: tuple[float, ...] = ()
     thresholds: dict[str, float] = {}
     plain: set[str] = set()
+    reads: dict[str, tuple[str, ...]] = {}
     for at, line in enumerate(lines, 1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -146,6 +147,9 @@ def _detector(path: Path) -> DetectorWeights:
         try:
             if head == "plain":
                 plain.update(rest)
+                continue
+            if head.startswith("reads-"):
+                reads[head] = tuple(rest)
                 continue
             if head == "threshold" and len(rest) == 2:
                 thresholds[rest[0]] = float(rest[1])
@@ -169,7 +173,7 @@ def _detector(path: Path) -> DetectorWeights:
     order = sorted(weights)
     # Four-byte floats: the weights are written to four decimals, and sums are worked out in full precision anyway.
     return DetectorWeights(array("I", order), array("f", (w for f in order for w in weights[f])), bias, thresholds,
-                           frozenset(plain))
+                           frozenset(plain), reads)
 
 
 def _drugs(path: Path, medicines: Mapping[str, Medicine]) -> dict[str, str]:

@@ -192,6 +192,9 @@ class DetectorWeights:
     bias: tuple[float, ...]
     thresholds: Mapping[str, float]
     plain: frozenset[str] = frozenset()  # words read without letter groups, as when it was trained
+    # The safety rules' words as they were when it was trained ("reads-base", "reads-exact"...: bot/lexicon.py), so
+    # that it goes on reading messages as it learnt to, whatever words the rules gain since.
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

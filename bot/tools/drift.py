@@ -35,20 +35,20 @@ def readings(root: Path) -> tuple[dict[str, str], frozenset[str]]:
 
 
 def _readings(safety: Safety) -> tuple[dict[str, str], frozenset[str]]:
-    return dict(safety._base), frozenset(safety._vocabulary)
+    return dict(safety.lexicon.base), safety.lexicon.vocabulary
 
 
 def unmended(before: Safety, after: Safety) -> list[tuple[str, str]]:
     """(typo, word): a rule word's typo that `before` mended and `after` does not, because a new prefix begins it.
     The typos tried are each pair of neighbouring letters swapped ("medictaion" for "medication")."""
-    new = after._stem_set - before._stem_set
+    new = after.lexicon.stems - before.lexicon.stems
     out = []
-    for word in sorted(before._vocabulary):
+    for word in sorted(before.lexicon.vocabulary):
         if len(word) < 6 or not any(word.startswith(p) for p in new):
             continue
         for i in range(1, len(word) - 2):
             typo = word[:i] + word[i + 1] + word[i] + word[i + 2:]
-            if typo != word and before._closest(typo) == word and after._closest(typo) != word:
+            if typo != word and before.lexicon.closest(typo) == word and after.lexicon.closest(typo) != word:
                 out.append((typo, word))
                 break
     return out

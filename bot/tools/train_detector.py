@@ -82,8 +82,9 @@ def _labelled(case: Any, default: str | None) -> tuple[str | None, str | None]:
 
 def featurize(bot: Bot, texts: Sequence[str]) -> list[list[int]]:
     known = bot.safety.known
-    # Sentence by sentence, as the bot reads a message (no word pair across two sentences).
-    return [[f for s in bot.safety.reading(t) for f in features(s, known)] for t in texts]
+    # Sentence by sentence, as the bot reads a message (no word pair across two sentences), in the rules' words of
+    # today: the lexicon written beside the weights, which the detector reads with from then on.
+    return [[f for s in bot.safety.reading(t, rules=True) for f in features(s, known)] for t in texts]
 
 
 def _matrix(rows: Sequence[Sequence[int]]) -> Any:
@@ -212,7 +213,7 @@ def suite_floor(bot: Bot, model: Any, thresholds: dict[str, float]) -> dict[str,
         texts += [c["text"] for c in blind if c.get("expect") == cls]  # the folded blind sets, as written
         firm, broad = rule_classes(bot, texts)
         # As Safety's confirm reads it: the whole, each sentence alone, and the words around each broad rule's own.
-        readings = [bot.safety.reading(t) for t in texts]
+        readings = [bot.safety.reading(t, rules=True) for t in texts]
         danger = []
         for text, sentences in zip(texts, readings, strict=True):
             parts = [list(sentences)] + [[s] for s in sentences]
@@ -272,6 +273,8 @@ def train(out: Path, c: float, without: Sequence[Path] = ()) -> str:
              # The words read without letter groups, fixed here: the detector must read as it was trained,
              # whatever words the intents' examples later use.
              *("plain " + " ".join(plain[n:n + 100]) for n in range(0, len(plain), 100)),
+             # ... and the rules' words, as they read messages today (bot/lexicon.py), for the same reason.
+             *bot.safety.lexicon.lines(),
              *(f"{f} " + " ".join(f"{v:.3f}" for v in coef[f]) for f in sorted(kept) if strength[f] > 1e-3)]
     out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     counts = Counter(label for _, label in rows)
