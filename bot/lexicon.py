@@ -65,11 +65,15 @@ class Lexicon:
         return cls(dict(base), exact, frozenset(stems), known,
                    exact | known | frozenset(base) | frozenset(RUN_TOGETHER))
 
-    def read_words(self, sentence: Iterable[str], memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    def read_words(self, sentence: Iterable[str], memo: dict[str, tuple[str, ...]],
+                   other: Mapping[str, tuple[str, ...]] | None = None, same: Collection[str] = ()) -> tuple[str, ...]:
         """A sentence's words as read: typos of key words mended, run-together words split, every word at its base
-        form. `memo` keeps one message's words' readings."""
+        form. `memo` keeps one message's words' readings; `other` holds another lexicon's readings of the message,
+        taken as they are for the words `same` says both lexicons read alike."""
         out: list[str] = []
         for word in sentence:
+            if word not in memo and other is not None and word in same and word in other:
+                memo[word] = other[word]
             if word not in memo:
                 read = self.closest(word)
                 # A word a rule's prefix all but spells ("childproof" for "childproof*") is a word, not words run
@@ -111,6 +115,13 @@ class Lexicon:
                 if one_typo(piece, stem) and piece != stem[:-1] and piece not in self.known:
                     return stem + word[size:]
         return word
+
+    def alike(self, other: Lexicon) -> frozenset[str]:
+        """The words this lexicon and `other` read alike whatever surrounds them: each a word of both (so neither
+        mends nor splits it) with one base form in both."""
+        mine = self.exact | self.known | frozenset(self.base)
+        theirs = other.exact | other.known | frozenset(other.base)
+        return frozenset(w for w in mine & theirs if self.base.get(w, w) == other.base.get(w, w))
 
     def lines(self) -> list[str]:
         """The lexicon as lines of intents/detector.tsv (`reads-...`), for `from_lines` to read back."""

@@ -146,7 +146,9 @@ class Safety:
         # The rules read messages in their own words; the detector in the words of the day it was trained.
         self.lexicon = Lexicon.of(self._base, self._exact, self._stems, self.known)
         saved = from_lines(self.detector.reads) if self.detector is not None else None
-        self.detector_lexicon = saved or self.lexicon
+        self.detector_lexicon = self.lexicon if saved is None or saved == self.lexicon else saved
+        # Most words read alike in both: the detector takes the rules' reading of those, and reads only the rest.
+        self._alike = self.detector_lexicon.alike(self.lexicon) if self.detector_lexicon is not self.lexicon else frozenset()
         # The phrases that stand for the conversation so far: the medicine named before, the replies before.
         self._turn_tokens = frozenset((self._context, self._after_crisis, self._after_emergency, self._after_clinician))
 
@@ -277,7 +279,9 @@ class Safety:
         reading = None
         if self.detector is not None:
             own = self.detector_lexicon is not self.lexicon
-            reading = _Reading(self, [self.detector_lexicon.read_words(s, {}) for s in sentences] if own else read)
+            mine: dict[str, tuple[str, ...]] = {}
+            reading = _Reading(self, [self.detector_lexicon.read_words(s, mine, memo, self._alike) for s in sentences]
+                               if own else read)
         return self._decide(findings, reading, stated=stated, everyday=checked.everyday)
 
     def rule_findings(self, text: str) -> list[Finding]:
