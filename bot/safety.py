@@ -47,6 +47,7 @@ _WINDOW_WORDS = 12  # two sentences side by side are read together when this sho
 _SHORT = 4  # and one of them this short ("took them. all 30.")
 _UPGRADE = 0.9  # the detector this sure may raise the class a rule found (bot/tools/train_detector.py)
 _SURE = 0.99  # the detector this sure of danger overrides a rule's denial
+_SURE_EVERYDAY = 0.999  # ... and an everyday doing a reviewer named as such ("a lethal combo", "bridge club")
 _STRETCH = 24  # the words a rule's groups must meet within in a long sentence (a rule may set its own: `within`)
 _DETECT_WHOLE = 80  # a broad rule in a longer message asks the detector about its own sentence and neighbours
 # What the start-up cache keeps of a compiled Safety, besides its phrase index.
@@ -312,7 +313,8 @@ class Safety:
         best: Finding | None = None
         # Sentences a rule read as a denial, a time long past or a general question (and found nothing else in)
         # are left out of what the detector judges on its own: "I didn't overdose. How does therapy help?"
-        excused = ({f.where for f in findings if f.excused} - {f.where for f in findings if not f.excused}) | set(everyday)
+        denied = {f.where for f in findings if f.excused} - {f.where for f in findings if not f.excused}
+        excused = denied | set(everyday)
         # Strongest class first (in order within a class), so a finding that could not change the outcome is
         # never weighed by the detector: a long story's hundred clinician findings after one that stands.
         for finding in sorted(findings, key=lambda f: _rank(f.cls)):
@@ -327,7 +329,8 @@ class Safety:
             probs = reading.whole_message(without=excused)
             if excused:  # unless the detector is all but certain of danger in them anyway ("not suicidal, i just
                 whole = reading.whole_message()  # wish i wouldn't wake up")
-                probs = {cls: whole[cls] if whole[cls] >= _SURE else p for cls, p in probs.items()}
+                sure = _SURE if denied else _SURE_EVERYDAY
+                probs = {cls: whole[cls] if whole[cls] >= sure else p for cls, p in probs.items()}
             for cls in ESCALATIONS:
                 bar = self._threshold(f"alone.{cls}")
                 if best is not None and best.escalation:  # raising what a rule found takes more (train_detector.UPGRADE)

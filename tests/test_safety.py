@@ -178,6 +178,7 @@ def test_crisis_wins_over_clinician_and_emergency_over_crisis(shared_bot: Bot) -
     ("honestly i just want to sleep through the night again", None),  # the detector alone read this as crisis
     ("i just want to sleep through the night and never wake up", "crisis"),  # a rule still reads the sentence
     ("i want to sleep through the night. i want to die", "crisis"),  # and the detector the sentences beside it
+    ("deadlines plus migraines is a lethal combo this week", None),  # the detector alone was 0.99 sure of a crisis
 ])
 def test_an_everyday_wish_is_not_escalated_by_the_detector_alone(shared_bot: Bot, text: str, expected: str | None) -> None:
     found = shared_bot.safety.check_all(text)
