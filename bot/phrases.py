@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from .content.model import GAP, NUMBER, Phrase
+from .content.model import GAP, MEDICINE, NUMBER, Phrase
 
 _Entry = tuple[int, tuple[str, ...]]  # a phrase's id, and the words, prefixes and classes it needs after its first
 
@@ -27,11 +27,14 @@ _YEARS = (1900, 2099)  # four digits read as a year, not a count, where a rule w
 # wants a count; a large one may be many tablets taken at once ("300mg of amitriptyline tonight") and still counts.
 _UNITS = frozenset("mg mgs mcg ug ml g milligram milligrams microgram micrograms".split())
 _STRENGTH_BELOW = 100
+# ... but a number after the name and before one of these is a count ("ibuprofen 40ish", "sertraline 30 tablets").
+_COUNTED = frozenset("ish odd plus or and tablets tabs pills caps capsules of x".split())
 
 
-def _strength(word: str, after: str) -> bool:
-    """Whether a number is a small strength ("10" in "10 mg"), not a count."""
-    return after in _UNITS and len(word) <= 3 and int(word) < _STRENGTH_BELOW
+def _strength(word: str, after: str, *, named: bool = False) -> bool:
+    """Whether a number is a strength, not a count: a small one before a unit ("10" in "10 mg"), or one just after
+    the medicine's name ("sertraline 50, omeprazole, vitamin D")."""
+    return named and len(word) <= 4 and after not in _COUNTED or after in _UNITS and len(word) <= 3 and int(word) < _STRENGTH_BELOW
 
 
 def _number_ok(token: str, word: str) -> bool:
@@ -134,10 +137,13 @@ class PhraseIndex:
                             if pid not in found and have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid]):
                                 found[pid] = i
             if word.isascii() and word.isdigit():
+                named = i > 0 and MEDICINE in read[i - 1][1]
                 for token, pid, need in self._numbers:
                     if (pid not in found and _number_ok(token, word)
-                            and (len(phrases[pid]) == 1 and (token == NUMBER or not _strength(word, after))
-                                 or len(phrases[pid]) > 1 and have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid]))):
+                            and (token == NUMBER or not _strength(word, after, named=named) or len(phrases[pid]) > 1
+                                 and not named)
+                            and (len(phrases[pid]) == 1
+                                 or have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid]))):
                         found[pid] = i
         return found
 
@@ -162,7 +168,8 @@ class PhraseIndex:
             if at >= len(ws) or not self._token_ok(token, ws[at]):
                 return False
             if n == len(phrase) - 1 and token != NUMBER and (token.startswith(NUMBER) or token.isdigit()) \
-                    and _strength(ws[at], ws[at + 1] if at + 1 < len(ws) else ""):
+                    and _strength(ws[at], ws[at + 1] if at + 1 < len(ws) else "",
+                                  named=at > 0 and ws[at - 1] in self.classes.get(MEDICINE, ())):
                 return False  # "took #6+" (or "took .. 10") is no count in "took 10 mg"
         return True
 

@@ -47,6 +47,9 @@ _WINDOW_WORDS = 12  # two sentences side by side are read together when this sho
 _SHORT = 4  # and one of them this short ("took them. all 30.")
 _UPGRADE = 0.9  # the detector this sure may raise the class a rule found (bot/tools/train_detector.py)
 _SURE = 0.99  # the detector this sure of danger overrides a rule's denial
+# Rules that read an asking ("when should I take it", "how much"): a statement of what one takes, asking nothing,
+# tells the same words ("I take amitriptyline 10mg at night for my fibromyalgia").
+_TOLD = frozenset(("clinician.schedule", "clinician.amount", "clinician.judge_dose", "clinician.dose_number_judged"))
 _SURE_EVERYDAY = 0.999  # ... and an everyday doing a reviewer named as such ("a lethal combo", "bridge club")
 _STRETCH = 24  # the words a rule's groups must meet within in a long sentence (a rule may set its own: `within`)
 _DETECT_WHOLE = 80  # a broad rule in a longer message asks the detector about its own sentence and neighbours
@@ -320,6 +323,8 @@ class Safety:
         for finding in sorted(findings, key=lambda f: _rank(f.cls)):
             cls = finding.escalation
             if finding.excused or not _could_change(best, finding):
+                continue
+            if stated and finding.rule.id in _TOLD:  # "I take amitriptyline 10mg at night": told, not asked
                 continue
             if (cls and finding.rule.confirm and not finding.contextual and reading is not None
                     and reading.danger(finding.where, finding.near) < self._threshold(f"confirm.{cls}")):

@@ -203,6 +203,17 @@ def test_a_small_strength_is_no_count_of_pills(shared_bot: Bot, text: str, cls: 
     assert shared_bot.reply(text).escalation == cls
 
 
+@pytest.mark.parametrize(("text", "cls"), [
+    ("My meds: sertraline 50, omeprazole, vitamin D.", "not emergency"),  # a strength after the name, no count
+    ("ibuprofen 40ish. my teen. 6pm", "emergency"),  # a count after the name
+    ("I take amitriptyline 10mg at night for my fibromyalgia.", None),  # told, not asked
+    ("I take amitriptyline 10mg at night, should I take it earlier?", "clinician"),
+])
+def test_a_list_of_what_one_takes_is_told_not_asked(shared_bot: Bot, text: str, cls: str | None) -> None:
+    got = shared_bot.reply(text).escalation
+    assert got != "emergency" if cls == "not emergency" else got == cls
+
+
 def test_patient_text_is_never_logged(shared_bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     secret = "i want to end my life zebrafinch"
     with caplog.at_level("DEBUG"):
