@@ -38,7 +38,7 @@ _SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*]{1,2}){2,}[a-z](?![\w])", re.IGN
 # Emoji people use for harm and death, read as the words they stand for.
 EMOJI = {
     "⚰": " coffin ", "🪦": " grave ", "🪢": " rope hang ", "🔫": " gun ", "🩸": " blood ", "🔪": " knife ",
-    "💊": " pills ", "💀": " dead ", "☠": " dead ", "🌉": " bridge ", "👋": " goodbye ", "🥀": " wilted ", "🤢": " sick ", "🤮": " vomiting ",
+    "💊": " pills ", "💀": " dead ", "☠": " dead ", "🌉": " bridge ", "👋": " goodbye ", "🥀": " wilted ", "🤢": " sick ",
     "🚑": " ambulance ", "🤮": " vomit ", "😵": " dizzy ", "🥵": " fever ", "💔": " heartbroken ", "🔥": " burn ",
 }
 _EMOJI = re.compile("|".join(map(re.escape, EMOJI)))
