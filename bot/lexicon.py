@@ -62,7 +62,7 @@ class Lexicon:
     def of(cls, base: Mapping[str, str], exact: Iterable[str], stems: Iterable[str], known: Iterable[str]) -> Lexicon:
         """The lexicon of a set of rules: their words and prefixes, and the content's real words."""
         exact, known = frozenset(exact), frozenset(known)
-        return cls(dict(base), exact, frozenset(stems), known,
+        return cls(base, exact, frozenset(stems), known,
                    exact | known | frozenset(base) | frozenset(RUN_TOGETHER))
 
     def read_words(self, sentence: Iterable[str], memo: dict[str, tuple[str, ...]],

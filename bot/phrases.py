@@ -31,10 +31,12 @@ _STRENGTH_BELOW = 100
 _COUNTED = frozenset("ish odd plus or and tablets tabs pills caps capsules of x".split())
 
 
-def _strength(word: str, after: str, *, named: bool = False) -> bool:
-    """Whether a number is a strength, not a count: a small one before a unit ("10" in "10 mg"), or one just after
-    the medicine's name ("sertraline 50, omeprazole, vitamin D")."""
-    return named and len(word) <= 4 and after not in _COUNTED or after in _UNITS and len(word) <= 3 and int(word) < _STRENGTH_BELOW
+def _strength(word: str, after: str, *, named: bool, last: bool) -> bool:
+    """Whether a number is a strength, not a count: one just after the medicine's name ("sertraline 50, omeprazole,
+    vitamin D"), or, ending a phrase, a small one before a unit ("10" in "10 mg"; a phrase that goes on may read
+    the unit itself, "# mg")."""
+    return (named and len(word) <= 4 and after not in _COUNTED
+            or last and after in _UNITS and len(word) <= 3 and int(word) < _STRENGTH_BELOW)
 
 
 def _number_ok(token: str, word: str) -> bool:
@@ -140,8 +142,7 @@ class PhraseIndex:
                 named = i > 0 and MEDICINE in read[i - 1][1]
                 for token, pid, need in self._numbers:
                     if (pid not in found and _number_ok(token, word)
-                            and (token == NUMBER or not _strength(word, after, named=named) or len(phrases[pid]) > 1
-                                 and not named)
+                            and (token == NUMBER or not _strength(word, after, named=named, last=len(phrases[pid]) == 1))
                             and (len(phrases[pid]) == 1
                                  or have.issuperset(need) and self._phrase_at(ws, i + 1, phrases[pid]))):
                         found[pid] = i
@@ -169,7 +170,7 @@ class PhraseIndex:
                 return False
             if n == len(phrase) - 1 and token != NUMBER and (token.startswith(NUMBER) or token.isdigit()) \
                     and _strength(ws[at], ws[at + 1] if at + 1 < len(ws) else "",
-                                  named=at > 0 and ws[at - 1] in self.classes.get(MEDICINE, ())):
+                                  named=at > 0 and ws[at - 1] in self.classes.get(MEDICINE, ()), last=True):
                 return False  # "took #6+" (or "took .. 10") is no count in "took 10 mg"
         return True
 

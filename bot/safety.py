@@ -47,9 +47,6 @@ _WINDOW_WORDS = 12  # two sentences side by side are read together when this sho
 _SHORT = 4  # and one of them this short ("took them. all 30.")
 _UPGRADE = 0.9  # the detector this sure may raise the class a rule found (bot/tools/train_detector.py)
 _SURE = 0.99  # the detector this sure of danger overrides a rule's denial
-# Rules that read an asking ("when should I take it", "how much"): a statement of what one takes, asking nothing,
-# tells the same words ("I take amitriptyline 10mg at night for my fibromyalgia").
-_TOLD = frozenset(("clinician.schedule", "clinician.amount", "clinician.judge_dose", "clinician.dose_number_judged"))
 _SURE_EVERYDAY = 0.999  # ... and an everyday doing a reviewer named as such ("a lethal combo", "bridge club")
 _STRETCH = 24  # the words a rule's groups must meet within in a long sentence (a rule may set its own: `within`)
 _DETECT_WHOLE = 80  # a broad rule in a longer message asks the detector about its own sentence and neighbours
@@ -76,6 +73,7 @@ class Rule:
     personal: bool = False
     confirm: bool = False
     reply: str | None = None
+    asked: bool = False  # a statement of what one takes, asking nothing, does not meet it
 
     def fires(self, present: Mapping[int, int],
               within: Callable[[int, Mapping[int, int], Sequence[frozenset[int]]], bool] | None = None) -> bool:
@@ -202,7 +200,8 @@ class Safety:
         # `unless` phrase must excuse that reading too.
         unless = spec.unless + tuple(_as_digits(p) for p in spec.unless if any(w in NUMBERS for w in p))
         return Rule(spec.id, spec.cls, spec.comment, tuple(group(g) for g in spec.groups), group(unless),
-                    spec.suggest, spec.line, spec.context, spec.max_words, spec.within, spec.personal, spec.confirm, spec.reply)
+                    spec.suggest, spec.line, spec.context, spec.max_words, spec.within, spec.personal, spec.confirm, spec.reply,
+                    asked=spec.asked)
 
     def _words(self, phrase: Phrase) -> Phrase:
         """A phrase as messages are read: runs of plain words through the normaliser to their base forms."""
@@ -324,7 +323,7 @@ class Safety:
             cls = finding.escalation
             if finding.excused or not _could_change(best, finding):
                 continue
-            if stated and finding.rule.id in _TOLD:  # "I take amitriptyline 10mg at night": told, not asked
+            if stated and finding.rule.asked:  # "I take amitriptyline 10mg at night": told, not asked
                 continue
             if (cls and finding.rule.confirm and not finding.contextual and reading is not None
                     and reading.danger(finding.where, finding.near) < self._threshold(f"confirm.{cls}")):

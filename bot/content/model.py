@@ -159,6 +159,7 @@ class RuleSpec:
     within: int = 0  # when above 0, the groups' phrases must all be this few words apart ("took 30 of them")
     personal: bool = False  # words usually asked about in general: only someone's own happening escalates
     confirm: bool = False  # a broad rule: it escalates only when the statistical detector sees danger too
+    asked: bool = False  # it reads an asking ("when should I take it"): a statement of what one takes does not meet it
     reply: str | None = None  # the reply of responses/safety.yaml fitted to the situation ("clinician_mix")
     text: tuple[str, ...] = ()  # for scripts written without spaces: pieces of text found anywhere in the message
 

@@ -69,7 +69,8 @@ def rule_specs(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> Sa
     seen: dict[str, int] = {}
     for entry in items(data, "rules", path, what="safety.yaml"):
         entry = fields(entry, path, required=("id", "class", "comment"),
-                       optional=("any", "all", "text", "unless", "suggest", "max_words", "within", "personal", "confirm", "reply",
+                       optional=("any", "all", "text", "unless", "suggest", "max_words", "within", "personal", "confirm", "asked",
+                                 "reply",
                                  *MODIFIERS), what="a rule")
         rid = str(entry["id"])
         if rid in seen:
@@ -124,7 +125,7 @@ def rule_specs(data: LineDict, path: Path, *, intent_ids: Collection[str]) -> Sa
             raise ContentError("'within' must be a whole number of words, for a rule with 'all' groups (0: a whole "
                                "sentence)", path=path, line=entry.lines.get("within", entry.line))
         flags = {}
-        for flag in ("personal", "confirm"):
+        for flag in ("personal", "confirm", "asked"):
             flags[flag] = entry.get(flag, False)
             if not isinstance(flags[flag], bool):
                 raise ContentError(f"{flag!r} must be true or false", path=path, line=entry.lines[flag])
