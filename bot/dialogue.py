@@ -54,11 +54,12 @@ _NUMBER_ONLY = re.compile(r"\s*(?:just |only |like )?\d{1,4}\s*(?:then|of them|o
 # "neurotransmitter lost me"): its one-line version. A pointer or a few words only: "whats an antidepressant in plain
 # english" is a question of its own.
 _SIMPLER = re.compile(r"\b(?:(?:in )?(?:simpler|plainer|plain|simple|easier|easy) (?:english|words|terms)|simpler|more simply|simply put|plainer|(?:more )?easy words|dumb(?:ed)? (?:it|that|this) (?:right |all the way )?down|too (?:complicated|"
-                      r"technical|confusing|wordy)|(?:that|you|it) lost me|lost me there|eli5|like i'?m (?:five|5)|"
-                      r"(?:explain|say|put) (?:it|that|this) (?:again )?(?:more )?(?:simply|simple|easier|plainly))\b", re.IGNORECASE)
+                      r"technical|confusing|wordy)|(?:that|you|it) lost me|lost me there|eli5|(?:like|as if) (?:i'?m|i am) (?:five|5|\d{1,2}|a (?:kid|child))|(?:to|for) a (?:kid|child)|"
+                      r"(?:explain|say|put) (?:it|that|this) (?:again )?(?:more )?(?:simply|simple|easier|plainly)|what do (?:you|u|ya) mean|"
+                      r"(?:i )?(?:do not|dont|don't) (?:understand|get (?:it|that)|follow)|(?:i'?m|i am) (?:lost|not a doctor))\b", re.IGNORECASE)
 _OWN_QUESTION = re.compile(r"\b(?:how|why|when|which|who|where|what(?!(?:'?s| is| does) (?:that|this|it)\b))\b", re.IGNORECASE)
 _NEW_SUBJECT = 4.0  # a word this rare (used by one or two topics) names a subject of its own
-_POINTER = re.compile(r"\b(?:that|it|this|again|still|me|those|them|say|explain|put|tell)\b", re.IGNORECASE)
+_POINTER = re.compile(r"\b(?:that|it|this|again|still|me|those|them|say|explain|put|tell|please)\b", re.IGNORECASE)
 
 # Words that name no option: "the depression one", "i meant the one about therapy".
 _FILLER = frozenset("the a an one that this it about with and or of for to is are can do does what how i me my mean "
@@ -319,8 +320,8 @@ class Session:
             return self._answer(Match(picked, 1.0, "chosen from the options by its words"), text, norm, notice)
         topic = self._topic
         if topic and not norm.medicines and len(norm.words) <= 12 and not _THANKED.match(text) \
-                and _SIMPLER.search(text) and (_POINTER.search(text) or len(norm.words) <= 4) \
-                and self._asks_again(_SIMPLER.sub(" ", text), topic):
+                and _SIMPLER.search(norm.text) and (_POINTER.search(text) or len(norm.words) <= 4) \
+                and self._asks_again(_SIMPLER.sub(" ", norm.text), topic):
             return self._simpler(topic, notice)
         said = reaction(text)
         met = Match(said or "", 1.0, f"{said}: a reaction that asks nothing")

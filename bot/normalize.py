@@ -40,6 +40,11 @@ EXPANSIONS = {
 }
 
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u02bc": "'", "`": "'", "\u00b4": "'"})
+# Emoji sent as a reply, read as the words they stand for ("👍" is an ok, "🤔" a puzzled look, a lone "👋" a goodbye);
+# the emoji of harm and death are read by bot/deobfuscate.py.
+_EMOJI_WORDS = str.maketrans({"👍": " ok ", "👌": " ok ", "🙏": " thanks ", "🤔": " what do you mean ",
+                              "❓": " what do you mean ", "❔": " what do you mean ", "😟": " worried ", "😞": " sad ",
+                              "😔": " sad ", "😢": " sad ", "😭": " sad "})
 _REPEATS = re.compile(r"(\w)\1{2,}")
 _WORD = re.compile(r"w/|[^\W_]+(?:'[^\W_]+)?")
 _SPACES = re.compile(r"\s+")
@@ -80,6 +85,8 @@ def split(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Lowercase words with contractions expanded and emphasis ("sooooo") reduced."""
     text = _REPEATS.sub(r"\1\1", clean(text).casefold().translate(_QUOTES))
+    if not text.isascii():
+        text = "bye" if text.strip() == "👋" else text.translate(_EMOJI_WORDS)  # a wave with words is a hello
     text = _NUMBER_UNIT.sub(r"\1 \2", text).replace("&", " and ").replace("+", " plus ")  # "g&t", "+ advil?"
     out: list[str] = []
     for word in _WORD.findall(text):
@@ -197,6 +204,8 @@ class Normalizer:
         """The canonical medicine a word names, allowing for a typo or two, or None."""
         if word in self._aliases:
             return self._aliases[word]
+        if len(word) > 5 and word[-1] == "s" and word[:-1] in self._aliases:  # "paracetamol's", "tylenols"
+            return self._aliases[word[:-1]]
         if len(word) < 5 or not word.isalpha():
             return None
         best = process.extractOne(word, self._single.get(word[0], ()), scorer=fuzz.ratio, score_cutoff=self._min_score)
