@@ -34,7 +34,7 @@ EXPANSIONS = {
     "whys": "why is", "when's": "when is",
     "let's": "let us", "lets": "let us", "y'all": "you all", "gonna": "going to", "wanna": "want to",
     "gotta": "got to", "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please",
-    "thx": "thanks", "wat": "what", "wot": "what", "wich": "which", "wnat": "want", "stp": "stop", "goin": "going",
+    "thx": "thanks", "sideeffects": "side effects", "sideeffect": "side effect", "wat": "what", "wot": "what", "wich": "which", "wnat": "want", "stp": "stop", "goin": "going",
     "takin": "taking", "ty": "thank you", "abt": "about", "bc": "because", "cuz": "because",
     "w/": "with",
 }
