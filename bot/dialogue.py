@@ -472,8 +472,13 @@ class Session:
         """The last answer in its one line, asked for in plainer words (the same line again is met as a repeat)."""
         bot = self.bot
         answer = bot.content.answers[topic]
+        line = answer.short or answer.text
+        if topic == "medication_info" and self._medicine and bot.in_documents(self._medicine):
+            # The medicine's own first lines ("Amitriptyline is a TCA, short for tricyclic antidepressant. TCAs are an
+            # older group of antidepressants."): the template's short line names no medicine.
+            line = ". ".join(self._medicine_text(self._medicine, "").split(". ")[:2]).rstrip(".") + "."
         source = bot.content.sources.get(answer.source) if answer.source else None
-        return self._build("answer", answer.short or answer.text, intent=topic, confidence=1.0, source=source,
+        return self._build("answer", line, intent=topic, confidence=1.0, source=source,
                            suggestions=tuple(bot.question(s) for s in answer.suggestions), notice=notice,
                            rule=f"intent {topic}, asked again in plainer words: its one-line answer")
 
