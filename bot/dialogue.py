@@ -51,12 +51,12 @@ _NUMBER_ASKED = Rule("number_asked", "clinician", "a bare number asked after a m
 _NUMBER_ONLY = re.compile(r"\s*(?:just |only |like )?\d{1,4}\s*(?:then|of them|of those|tablets|pills)?\s*\?+\s*", re.IGNORECASE)
 
 # The last answer asked for again in plainer words ("dumb it right down for me", "you can say with more easy words?",
-# "neurotransmitter lost me"): its one-line version. A pointer or a few words only: "whats an antidepressant in plain
+# "neurotransmitter lost me"): its one-line version. Read on the normalised words ("don't" is "do not", "i'm" "i am"). A pointer or a few words only: "whats an antidepressant in plain
 # english" is a question of its own.
 _SIMPLER = re.compile(r"\b(?:(?:in )?(?:simpler|plainer|plain|simple|easier|easy) (?:english|words|terms)|simpler|more simply|simply put|plainer|(?:more )?easy words|dumb(?:ed)? (?:it|that|this) (?:right |all the way )?down|too (?:complicated|"
-                      r"technical|confusing|wordy)|(?:that|you|it) lost me|lost me there|eli5|(?:like|as if) (?:i'?m|i am) (?:five|5|\d{1,2}|a (?:kid|child))|(?:to|for) a (?:kid|child)|"
+                      r"technical|confusing|wordy)|(?:that|you|it) lost me|lost me there|eli5|(?:like|as if) i am (?:five|5|\d{1,2}|a (?:kid|child))|(?:to|for) a (?:kid|child)|"
                       r"(?:explain|say|put) (?:it|that|this) (?:again )?(?:more )?(?:simply|simple|easier|plainly)|what do (?:you|u|ya) mean|"
-                      r"(?:i )?(?:do not|dont|don't) (?:understand|get (?:it|that)|follow)|(?:i'?m|i am) (?:lost|not a doctor))\b", re.IGNORECASE)
+                      r"(?:i )?do not (?:understand|get (?:it|that)|follow)|i am (?:lost|not a doctor))\b", re.IGNORECASE)
 _OWN_QUESTION = re.compile(r"\b(?:how|why|when|which|who|where|what(?!(?:'?s| is| does) (?:that|this|it)\b))\b", re.IGNORECASE)
 _NEW_SUBJECT = 4.0  # a word this rare (used by one or two topics) names a subject of its own
 _POINTER = re.compile(r"\b(?:that|it|this|again|still|me|those|them|say|explain|put|tell|please)\b", re.IGNORECASE)
