@@ -16,7 +16,7 @@ from .errors import ConfigError
 from .language import detect
 from .matcher import OUT_OF_SCOPE, Match, Matcher
 from .normalize import Normalized, Normalizer, clean
-from .reading import Context, Reader, asks, reaction, statement
+from .reading import Context, Reader, asks, medicine_asked, reaction, statement
 from .reply import HEARD, URGENT, Escalation, Kind, Reply
 from .safety import Finding, Rule, Safety, example_words
 
@@ -426,7 +426,8 @@ class Session:
         meds = list(norm.medicines)
         if match.intent == "medication_info":
             known = [m for m in meds if bot.in_documents(m)]
-            name = known[0] if known else (None if meds else self._medicine)
+            # "switched me from topiramate to nortriptyline. what is nortriptyline": the one asked about
+            name = (medicine_asked(norm.words, known) or known[0]) if known else (None if meds else self._medicine)
             if name is None:
                 return self._fallback(notice, [match], text, norm)
             body = self._medicine_text(name, text) + "\n\n" + answer.text

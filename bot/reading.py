@@ -81,12 +81,12 @@ _WHAT_IS_IT = re.compile(r"\bwhat(?:'s|s)?(?: actually| exactly| even)?(?: is| a
                          r"|\bis (?:it|that|this) (?:an? |one of (?:these|those|the|your) )?(?:antidepressant|painkiller|pain killer|ssri|snri|tricyclic)s?\b")
 
 
-def _asks_what_it_is(words: Sequence[str], medicines: Sequence[str]) -> bool:
+def medicine_asked(words: Sequence[str], medicines: Sequence[str]) -> str | None:
     """ "quick q before my name's called, what is duloxetine", "so what is venlafaxine, that's what I've been given":
-    the message asks what a medicine is, wherever it does."""
+    the medicine the message asks what it is, wherever it does."""
     said = [w for w in words if w not in ("exactly", "actually", "even")]
-    return any(said[n:n + 2] in (["what", "is"], ["what", "are"]) and said[n + 2] in medicines
-               for n in range(len(said) - 2))
+    return next((said[n + 2] for n in range(len(said) - 2)
+                 if said[n:n + 2] in (["what", "is"], ["what", "are"]) and said[n + 2] in medicines), None)
 
 
 @dataclass(frozen=True)
@@ -134,8 +134,10 @@ class Reader:
 
     def _read(self, text: str, norm: Normalized, context: Context) -> Reading:
         lowered = " ".join(text.casefold().split())
-        if norm.medicines and (_WHAT_IS_IT.search(lowered.replace("\u2019", "'")) or _asks_what_it_is(norm.words, norm.medicines)):
-            medicine = norm.medicines[0]
+        named = medicine_asked(norm.words, norm.medicines) if norm.medicines else None
+        if norm.medicines and (named or _WHAT_IS_IT.search(lowered.replace("\u2019", "'"))):
+            # "switched me from topiramate to nortriptyline. what is nortriptyline": the one asked about
+            medicine = named or norm.medicines[0]
             return Reading(self._boosted(f"what is {medicine}"), how=f"what {medicine!r} is, asked of the medicine named")
         words = lowered.split()
         parts = [p.strip() for p in SENTENCES.split(text) if p and p.strip()]

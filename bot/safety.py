@@ -12,6 +12,7 @@ has one, may raise a finding the rules missed.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,12 +36,15 @@ from .deobfuscate import NUMBERS, fold
 from .detector import features, probabilities, sentence_scores
 from .lexicon import Lexicon, from_lines
 from .morphology import base_forms
-from .normalize import Normalized, Normalizer, split, words
+from .normalize import SENTENCE, Normalized, Normalizer, split, words
 from .phrases import PhraseIndex
 from .reply import ESCALATIONS, Escalation, stronger
 
 _NEGATION_REACH = 4  # a denial covers this many words after it ("I have not taken any of my pills")
 _NEAR = 6  # words either side of a rule's own that the detector confirms it by
+_ASKED_DANGER = 0.5  # a message's question that the detector reads as less likely than this to be about danger is
+# asked of the medicine, and a broad clinician rule fired in the story told before it does not stand
+_SENTENCE_ENDS = re.compile(f"({SENTENCE.pattern})", re.IGNORECASE)  # the sentences, and what ended each
 _FIRST_REACH = 3  # "I", "me", "my" this soon after a rule's words make a general question one's own
 _PAST_REACH = 12  # a time long past this near ("years ago I overdosed"), not "... my pain has been bad this week"
 _WINDOW_WORDS = 12  # two sentences side by side are read together when this short in all,
@@ -276,16 +280,30 @@ class Safety:
         # for a question is the dearest part, and seldom needed.
         cue = self.cues.get
         held, found = cue("carry_turns", frozenset()), checked.found.values()
+        what_is = any(not cue("what_is", frozenset()).isdisjoint(f) for f in found)
         stated = text is not None and held.isdisjoint(earlier) and all(held.isdisjoint(f) for f in found) and (
-            any(not cue("what_is", frozenset()).isdisjoint(f) for f in found)
-            or any(not cue("use_statement", frozenset()).isdisjoint(f) for f in found) and _asks_nothing(text))
+            what_is or any(not cue("use_statement", frozenset()).isdisjoint(f) for f in found) and _asks_nothing(text))
+        # "His doctor started him on mirtazapine for his pain and low mood. What is mirtazapine exactly?": the story's
+        # sentences, which ask nothing, tell what led to the question; a broad rule fired in one of them does not
+        # turn the question into a clinician one.
+        told = _told(text) if stated and what_is and text is not None else ()
+        told = told if len(told) == len(message.sentences) else ()
         reading = None
         if self.detector is not None:
             own = self.detector_lexicon is not self.lexicon
             mine: dict[str, tuple[str, ...]] = {}
             reading = _Reading(self, [self.detector_lexicon.read_words(s, mine, memo, self._alike) for s in sentences]
                                if own else read)
-        return self._decide(findings, reading, stated=stated, everyday=checked.everyday)
+        # ... so long as the question names the medicine and reads as one about it, not as one to its prescriber ("vet
+        # prescribed my dog fluoxetine. can i just give him my prozac, same thing right"; "... the pharmacy changed the
+        # brand. same thing?").
+        asking = [n for n, said in enumerate(told) if not said]
+        named = self.normalizer.canonical
+        safe = reading is not None and bool(asking) and all(
+            reading.alone(n) < _ASKED_DANGER and any(w.replace("_", " ") in named for w in message.sentences[n])
+            for n in asking)
+        return self._decide(findings, reading, stated=stated, everyday=checked.everyday,
+                            told=frozenset(n for n, said in enumerate(told) if said) if safe else ())
 
     def rule_findings(self, text: str) -> list[Finding]:
         """What the rules alone find in a message (for training and reviewing the detector)."""
@@ -303,7 +321,7 @@ class Safety:
         return [Finding(rule.cls, rule) for piece, rule in self._pieces if piece in lowered]
 
     def _decide(self, findings: list[Finding], reading: _Reading | None, *, stated: bool = False,
-                everyday: Collection[int] = ()) -> Finding | None:
+                everyday: Collection[int] = (), told: Collection[int] = ()) -> Finding | None:
         """The rules' strongest finding that stands, or the detector's own when it is sure and stronger.
 
         A rule marked `confirm` stands only when the detector sees danger too, around the sentence it fired in;
@@ -324,6 +342,8 @@ class Safety:
             if finding.excused or not _could_change(best, finding):
                 continue
             if stated and finding.rule.asked:  # "I take amitriptyline 10mg at night": told, not asked
+                continue
+            if cls == "clinician" and finding.rule.confirm and finding.where in told:
                 continue
             if (cls and finding.rule.confirm and not finding.contextual and reading is not None
                     and reading.danger(finding.where, finding.near) < self._threshold(f"confirm.{cls}")):
@@ -550,6 +570,10 @@ class _Reading:
             self._danger[key] = 1 - min(r["none"] for r in readings)
         return self._danger[key]
 
+    def alone(self, n: int) -> float:
+        """How sure the detector is that the sentence `n`, read by itself, is about danger."""
+        return 1 - probabilities(self.model, parts=[self._sentence(n)])["none"]
+
     def whole_message(self, without: Collection[int] = ()) -> dict[str, float]:
         """The probabilities for the whole message (but the sentences `without`), as the detector was trained."""
         if without or -1 not in self._probs:
@@ -611,6 +635,22 @@ _TELLING = frozenset("feel feeling felt worse better weird like zombie sick dizz
                      "anxious expecting pregnant breastfeeding nursing stopped stop missed forgot extra double "
                      "upped increased lowered but".split())
 _STATEMENT_WORDS = 12  # a statement of which medicine longer than this says more than that
+
+
+def _told(text: str) -> list[bool]:
+    """For each sentence (as `split` finds them), whether it only tells: no question mark after it, no asking word,
+    no question's opening."""
+    parts = _SENTENCE_ENDS.split(text)  # sentences and, between them, what ended each
+    out = []
+    for n in range(0, len(parts), 2):
+        sentence, end = parts[n], parts[n + 1] if n + 1 < len(parts) else ""
+        if not sentence or sentence.isspace():
+            continue
+        said = words(sentence)
+        joined = f" {' '.join(said)} "
+        out.append("?" not in end and _ASKING.isdisjoint(said) and not any(f" {pair} " in joined for pair in _ASK_PAIRS)
+                   and not (said and said[0] in _ASKS_FIRST))
+    return out
 
 
 def _asks_nothing(text: str) -> bool:
