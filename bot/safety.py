@@ -41,6 +41,7 @@ from .phrases import PhraseIndex
 from .reply import ESCALATIONS, Escalation, stronger
 
 _NEGATION_REACH = 4  # a denial covers this many words after it ("I have not taken any of my pills")
+_CARRY_DENIED = 1  # a word a denial stands right before is not carried to the next sentence ("I'm not pregnant. What is ...")
 _NEAR = 6  # words either side of a rule's own that the detector confirms it by
 _ASKED_DANGER = 0.5  # a message's question that the detector reads as less likely than this to be about danger is
 # asked of the medicine, and a broad clinician rule fired in the story told before it does not stand
@@ -386,6 +387,7 @@ class Safety:
         heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
         checked = _Checked() if checked is None else checked
         pronouns = self.cues.get("pronouns", frozenset())
+        negation = self.cues.get("negation", frozenset())
         everyday = self.cues.get("everyday", frozenset())
         for n, window, new in _windows(list(read)):
             seen = window in checked.found
@@ -399,7 +401,10 @@ class Safety:
                                         frozenset() if named else pronouns, extra.keys() & self._turn_tokens)
                 checked.fired[window] = set(carried)
             if new:
-                carried.update(dict.fromkeys((p for p in found if p in carry), -1))
+                # "I'm not pregnant. What's mirtazapine?": what a sentence denies is not carried into the next.
+                denied = [found[p] for p in negation if p in found]
+                carried.update(dict.fromkeys((p for p in found if p in carry and not any(
+                    0 < found[p] - at <= _CARRY_DENIED for at in denied)), -1))
                 if not everyday.isdisjoint(found):
                     checked.everyday.add(n)
         return findings
