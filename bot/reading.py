@@ -57,6 +57,8 @@ _DECLINED = re.compile(r"^(?:no|nah|nope|no thanks|no thank you|maybe|perhaps|no
                        r"thats all|thats it|thats everything)(?:\W+(?:thats all|thats it|thats everything|for now|"
                        r"thanks|im good|im ok|im fine|all good|not really|later|then))*\W*$")
 _ASKS = re.compile(r"\b(?:what|how|why|when|where|which|who)\b")
+# A plan said without its "I": "ok, will ring the pain nurse monday" (but "will it ..." asks).
+_PLANNED = re.compile(r"^\s*(?:will|shall)\s+(?!(?:it|i|they|he|she|you|that|this|there|we|these|those|my|the)\b)[a-z]")
 # An asking verb before its subject mid-sentence: "ok. if I went to my GP would it end up on my work record".
 _INVERTED = re.compile(r"\b(?:would|could|should) (?:it|i|they|he|she|you|that|this)\b|\b(?:will it|can they|can i)\b"
                        r"|\b(?:do i|do you|does it|am i|are you|will i|is this being|is any of this|anything i can)\b")
@@ -318,7 +320,7 @@ def reaction(text: str, *, most: int = 15) -> str | None:
         return None
     if _FAREWELL.search(lowered) or _LEAVING.match(lowered):
         return "goodbye"
-    if any(QUESTION.match(c) for c in clauses) or _ASKS.search(lowered) or _INVERTED.search(lowered) \
+    if any(QUESTION.match(c) and not _PLANNED.match(c) for c in clauses) or _ASKS.search(lowered) or _INVERTED.search(lowered) \
             or len(lowered.split()) > most:
         return None  # "ok so if its not working in a few weeks what then" asks
     if _THANKS.match(lowered):
