@@ -301,6 +301,10 @@ class Session:
         if self._medicine and _NUMBER_ONLY.fullmatch(text):
             cls: Escalation = "crisis" if self._crisis else "clinician"
             return self._escalate(Finding(cls, replace(_NUMBER_ASKED, cls=cls)), notice)
+        if finding is not None and urgent == "emergency" and finding.rule.cls in URGENT and asks(text):
+            # Straight after the emergency reply, danger is not asked about in general ("is this that serotonin thing?",
+            # "what is the emergency number here"): the emergency reply again.
+            return self._escalate(replace(finding, cls="emergency", rule=replace(finding.rule, cls="emergency")), notice)
         if finding is not None:  # danger asked about in general: the answer the documents give, with the help lines
             ranked = bot.reader.read(text, norm, self._context()).ranked
             # "an essay on suicide: what causes depression?"
