@@ -300,7 +300,7 @@ class Safety:
         # brand. same thing?").
         asking = [n for n, said in enumerate(told) if not said]
         named = self.normalizer.canonical
-        safe = reading is not None and bool(asking) and all(
+        safe = reading is not None and bool(asking) and len(reading.read) == len(told) and all(
             reading.alone(n) < _ASKED_DANGER and any(w.replace("_", " ") in named for w in message.sentences[n])
             for n in asking)
         return self._decide(findings, reading, stated=stated, everyday=checked.everyday,
