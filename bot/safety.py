@@ -43,8 +43,7 @@ from .reply import ESCALATIONS, Escalation, stronger
 _NEGATION_REACH = 4  # a denial covers this many words after it ("I have not taken any of my pills")
 _CARRY_DENIED = 1  # a word a denial stands right before is not carried to the next sentence ("I'm not pregnant. What is ...")
 _NEAR = 6  # words either side of a rule's own that the detector confirms it by
-_ASKED_DANGER = 0.5  # a message's question that the detector reads as less likely than this to be about danger is
-# asked of the medicine, and a broad clinician rule fired in the story told before it does not stand
+_ASKED_DANGER = 0.5  # a "what is <medicine>?" the detector reads as less likely than this to be about danger (Safety._story)
 _SENTENCE_ENDS = re.compile(f"({SENTENCE.pattern})", re.IGNORECASE)  # the sentences, and what ended each
 _FIRST_REACH = 3  # "I", "me", "my" this soon after a rule's words make a general question one's own
 _PAST_REACH = 12  # a time long past this near ("years ago I overdosed"), not "... my pain has been bad this week"
@@ -284,27 +283,29 @@ class Safety:
         what_is = any(not cue("what_is", frozenset()).isdisjoint(f) for f in found)
         stated = text is not None and held.isdisjoint(earlier) and all(held.isdisjoint(f) for f in found) and (
             what_is or any(not cue("use_statement", frozenset()).isdisjoint(f) for f in found) and _asks_nothing(text))
-        # "His doctor started him on mirtazapine for his pain and low mood. What is mirtazapine exactly?": the story's
-        # sentences, which ask nothing, tell what led to the question; a broad rule fired in one of them does not
-        # turn the question into a clinician one.
-        told = _told(text) if stated and what_is and text is not None else ()
-        told = told if len(told) == len(message.sentences) else ()
         reading = None
         if self.detector is not None:
             own = self.detector_lexicon is not self.lexicon
             mine: dict[str, tuple[str, ...]] = {}
             reading = _Reading(self, [self.detector_lexicon.read_words(s, mine, memo, self._alike) for s in sentences]
                                if own else read)
-        # ... so long as the question names the medicine and reads as one about it, not as one to its prescriber ("vet
-        # prescribed my dog fluoxetine. can i just give him my prozac, same thing right"; "... the pharmacy changed the
-        # brand. same thing?").
-        asking = [n for n, said in enumerate(told) if not said]
+        told = self._story(text, message, reading) if stated and what_is and text is not None else frozenset()
+        return self._decide(findings, reading, stated=stated, everyday=checked.everyday, told=told)
+
+    def _story(self, text: str, message: Normalized, reading: _Reading | None) -> frozenset[int]:
+        """The sentences that tell what led to a question asking what a medicine is ("His doctor started him on
+        mirtazapine for his pain and low mood. What is mirtazapine exactly?"): a broad clinician rule fired in one of
+        them does not turn the question into a clinician one. None unless every question names the medicine and the
+        detector reads it, alone, as no danger: "vet prescribed my dog fluoxetine. can i just give him my prozac, same
+        thing right" asks the prescriber, "... the pharmacy changed the brand. same thing?" names none."""
+        told = _told(text)
+        if reading is None or not len(told) == len(message.sentences) == len(reading.read) or all(told):
+            return frozenset()
         named = self.normalizer.canonical
-        safe = reading is not None and bool(asking) and len(reading.read) == len(told) and all(
-            reading.alone(n) < _ASKED_DANGER and any(w.replace("_", " ") in named for w in message.sentences[n])
-            for n in asking)
-        return self._decide(findings, reading, stated=stated, everyday=checked.everyday,
-                            told=frozenset(n for n, said in enumerate(told) if said) if safe else ())
+        if all(reading.alone(n) < _ASKED_DANGER and any(w.replace("_", " ") in named for w in message.sentences[n])
+               for n, said in enumerate(told) if not said):
+            return frozenset(n for n, said in enumerate(told) if said)
+        return frozenset()
 
     def rule_findings(self, text: str) -> list[Finding]:
         """What the rules alone find in a message (for training and reviewing the detector)."""
@@ -652,9 +653,7 @@ def _told(text: str) -> list[bool]:
         if not sentence or sentence.isspace():
             continue
         said = words(sentence)
-        joined = f" {' '.join(said)} "
-        out.append("?" not in end and _ASKING.isdisjoint(said) and not any(f" {pair} " in joined for pair in _ASK_PAIRS)
-                   and not (said and said[0] in _ASKS_FIRST))
+        out.append("?" not in end and not _asking(said) and not (said and said[0] in _ASKS_FIRST))
     return out
 
 
@@ -663,11 +662,15 @@ def _asks_nothing(text: str) -> bool:
     if "?" in text:
         return False
     said = words(text)
-    if len(said) > _STATEMENT_WORDS or not _ASKING.isdisjoint(said) or not _TELLING.isdisjoint(said):
+    if len(said) > _STATEMENT_WORDS or _asking(said) or not _TELLING.isdisjoint(said):
         return False
+    return _ASKS_FIRST.isdisjoint(ws[0] for ws in map(words, split(text)) if ws)
+
+
+def _asking(said: Sequence[str]) -> bool:
+    """Whether the words have an asking word or an asking pair anywhere ("what", "is that", "should i")."""
     joined = f" {' '.join(said)} "
-    return not any(f" {pair} " in joined for pair in _ASK_PAIRS) \
-        and _ASKS_FIRST.isdisjoint(ws[0] for ws in map(words, split(text)) if ws)
+    return not _ASKING.isdisjoint(said) or any(f" {pair} " in joined for pair in _ASK_PAIRS)
 
 
 def _as_digits(phrase: Phrase) -> Phrase:
