@@ -260,7 +260,7 @@ class Safety:
         sentences = message.sentences
         if holds is not None:
             keep = self.cues.get("carry_turns", frozenset())
-            holds.update(p for found in checked.found.values() for p in found if p in keep)
+            holds.update(p for found in checked.found.values() for p in _undenied(found, keep, self.cues))
         folded = fold(text) if text is not None else None
         if folded is not None and folded != text:
             # Only the sentences undoing the disguise changed are read again ("k.i.l.l" in one of forty).
@@ -388,7 +388,6 @@ class Safety:
         heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
         checked = _Checked() if checked is None else checked
         pronouns = self.cues.get("pronouns", frozenset())
-        negation = self.cues.get("negation", frozenset())
         everyday = self.cues.get("everyday", frozenset())
         for n, window, new in _windows(list(read)):
             seen = window in checked.found
@@ -398,14 +397,14 @@ class Safety:
             # or an earlier turn: in "I only get them twice a week" they are the migraines.
             named = self._context in extra or not sight.isdisjoint(carried) or not sight.isdisjoint(found)
             if not seen or checked.fired.get(window) != carried.keys():
-                findings += self._fired({**carried, **found, **extra}, window, size, n,
+                # "I'm not pregnant" here: "pregnant", said turns before, no longer holds in this sentence.
+                held = extra if extra.keys().isdisjoint(found) else _held(extra, found, self.cues)
+                findings += self._fired({**carried, **found, **held}, window, size, n,
                                         frozenset() if named else pronouns, extra.keys() & self._turn_tokens)
                 checked.fired[window] = set(carried)
             if new:
                 # "I'm not pregnant. What's mirtazapine?": what a sentence denies is not carried into the next.
-                denied = [found[p] for p in negation if p in found]
-                carried.update(dict.fromkeys((p for p in found if p in carry and not any(
-                    0 < found[p] - at <= _CARRY_DENIED for at in denied)), -1))
+                carried.update(dict.fromkeys(_undenied(found, carry, self.cues), -1))
                 if not everyday.isdisjoint(found):
                     checked.everyday.add(n)
         return findings
@@ -594,6 +593,18 @@ class _Reading:
         if n not in self._scores:
             self._scores[n] = sentence_scores(self.model, self.read[n], self._weights)
         return self._scores[n]
+
+
+def _held(extra: Mapping[int, int], found: Mapping[int, int], cues: Mapping[str, frozenset[int]]) -> dict[int, int]:
+    """What earlier turns hold, less what this sentence denies."""
+    denied = set(found) - set(_undenied(found, found.keys(), cues))
+    return {p: at for p, at in extra.items() if p not in denied}
+
+
+def _undenied(found: Mapping[int, int], wanted: Collection[int], cues: Mapping[str, frozenset[int]]) -> list[int]:
+    """The wanted phrases found that no denial stands right before ("I'm not pregnant" holds nothing for later)."""
+    denied = [found[p] for p in cues.get("negation", ()) if p in found]
+    return [p for p in found if p in wanted and not any(0 < found[p] - at <= _CARRY_DENIED for at in denied)]
 
 
 def _windows(sentences: list[tuple[str, ...]]) -> Iterator[tuple[int, tuple[str, ...], bool]]:
