@@ -71,7 +71,7 @@ _UPSIDE_DOWN = frozenset("ɐɔǝɟƃɥᴉɾʞɯɹʇʌʍʎ")
 
 def _unflip(text: str) -> str:
     """Upside-down text read the right way up; other text as it was."""
-    if sum(c in _UPSIDE_DOWN for c in text) < 3:
+    if text.isascii() or sum(c in _UPSIDE_DOWN for c in text) < 3:
         return text
     return "".join(_FLIPPED.get(c, c) for c in reversed(text))
 

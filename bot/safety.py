@@ -298,14 +298,19 @@ class Safety:
         them does not turn the question into a clinician one. None unless every question names the medicine and the
         detector reads it, alone, as no danger: "vet prescribed my dog fluoxetine. can i just give him my prozac, same
         thing right" asks the prescriber, "... the pharmacy changed the brand. same thing?" names none."""
-        told = _told(text)
-        if reading is None or not len(told) == len(message.sentences) == len(reading.read) or all(told):
+        if reading is None or len(reading.read) != len(message.sentences):
             return frozenset()
         named = self.normalizer.canonical
-        if all(reading.alone(n) < _ASKED_DANGER and any(w.replace("_", " ") in named for w in message.sentences[n])
-               for n, said in enumerate(told) if not said):
-            return frozenset(n for n, said in enumerate(told) if said)
-        return frozenset()
+        told: list[bool] = []
+        # Sentence by sentence, stopping at the first question that fails: a long story seldom gets far.
+        for n, said in enumerate(_told(text)):
+            if n >= len(message.sentences) or not said and not (
+                    any(w.replace("_", " ") in named for w in message.sentences[n]) and reading.alone(n) < _ASKED_DANGER):
+                return frozenset()
+            told.append(said)
+        if len(told) != len(message.sentences) or all(told):
+            return frozenset()
+        return frozenset(n for n, said in enumerate(told) if said)
 
     def rule_findings(self, text: str) -> list[Finding]:
         """What the rules alone find in a message (for training and reviewing the detector)."""
@@ -654,18 +659,16 @@ _TELLING = frozenset("feel feeling felt worse better weird like zombie sick dizz
 _STATEMENT_WORDS = 12  # a statement of which medicine longer than this says more than that
 
 
-def _told(text: str) -> list[bool]:
+def _told(text: str) -> Iterator[bool]:
     """For each sentence (as `split` finds them), whether it only tells: no question mark after it, no asking word,
     no question's opening."""
     parts = _SENTENCE_ENDS.split(text)  # sentences and, between them, what ended each
-    out = []
     for n in range(0, len(parts), 2):
         sentence, end = parts[n], parts[n + 1] if n + 1 < len(parts) else ""
         if not sentence or sentence.isspace():
             continue
         said = words(sentence)
-        out.append("?" not in end and not _asking(said) and not (said and said[0] in _ASKS_FIRST))
-    return out
+        yield "?" not in end and not _asking(said) and not (said and said[0] in _ASKS_FIRST)
 
 
 def _asks_nothing(text: str) -> bool:
