@@ -122,6 +122,7 @@ def _unleet(match: re.Match[str]) -> str:
     if _AMOUNT.fullmatch(token):
         return token
     head = token.rstrip("!|+")  # "day!" ends a sentence: only marks inside a word are letters ("k!ll")
+    head = head.replace("11", "ll")  # a doubled "1" is a doubled "l" ("ki11"), as no word doubles "i"
     return (head.translate(LEET) + token[len(head):]) if head else token.translate(LEET)
 
 
