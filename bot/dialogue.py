@@ -286,7 +286,7 @@ class Session:
         # still the emergency, so what they say of why is met with the emergency reply again, not the crisis one.
         if finding is not None and finding.escalation == "crisis" and self.last is not None \
                 and self.last.escalation == "emergency":
-            finding = replace(finding, cls="emergency", rule=replace(finding.rule, cls="emergency", reply="emergency_crisis"))
+            finding = _as_emergency(finding, reply="emergency_crisis")
         if read.medicines:  # "can i drink on my cymbalta?" then "what about just one?" is still about cymbalta
             self._medicine = read.medicines[0]
         language = detect(whole, bot.safety.known)
@@ -304,7 +304,7 @@ class Session:
         if finding is not None and urgent == "emergency" and finding.rule.cls in URGENT and asks(text):
             # Straight after the emergency reply, danger is not asked about in general ("is this that serotonin thing?",
             # "what is the emergency number here"): the emergency reply again.
-            return self._escalate(replace(finding, cls="emergency", rule=replace(finding.rule, cls="emergency")), notice)
+            return self._escalate(_as_emergency(finding), notice)
         if finding is not None:  # danger asked about in general: the answer the documents give, with the help lines
             ranked = bot.reader.read(text, norm, self._context()).ranked
             # "an essay on suicide: what causes depression?"
@@ -644,6 +644,12 @@ class Session:
                      escalation=escalation, confidence=round(max(0.0, min(1.0, confidence)), 4),
                      source=source.id if source else None, source_title=source.title if source else None,
                      suggestions=suggestions, rule=rule, resources=resources, notice=notice, short=short)
+
+
+def _as_emergency(finding: Finding, reply: str | None = None) -> Finding:
+    """The finding met as the emergency told just before (with the reply made for what it says, if given)."""
+    rule = replace(finding.rule, cls="emergency", reply=reply or finding.rule.reply)
+    return replace(finding, cls="emergency", rule=rule)
 
 
 def _said(name: str, text: str) -> bool:

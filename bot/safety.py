@@ -260,7 +260,7 @@ class Safety:
         sentences = message.sentences
         if holds is not None:
             keep = self.cues.get("carry_turns", frozenset())
-            holds.update(p for found in checked.found.values() for p in _undenied(found, keep, self.cues))
+            holds.update(p for found in checked.found.values() for p in (found.keys() - _denied(found, self.cues)) & keep)
         folded = fold(text) if text is not None else None
         if folded is not None and folded != text:
             # Only the sentences undoing the disguise changed are read again ("k.i.l.l" in one of forty).
@@ -403,13 +403,16 @@ class Safety:
             named = self._context in extra or not sight.isdisjoint(carried) or not sight.isdisjoint(found)
             if not seen or checked.fired.get(window) != carried.keys():
                 # "I'm not pregnant" here: "pregnant", said turns before, no longer holds in this sentence.
-                held = extra if extra.keys().isdisjoint(found) else _held(extra, found, self.cues)
+                held = extra
+                if not extra.keys().isdisjoint(found):
+                    denied = _denied(found, self.cues)
+                    held = {p: at for p, at in extra.items() if p not in denied}
                 findings += self._fired({**carried, **found, **held}, window, size, n,
                                         frozenset() if named else pronouns, extra.keys() & self._turn_tokens)
                 checked.fired[window] = set(carried)
             if new:
                 # "I'm not pregnant. What's mirtazapine?": what a sentence denies is not carried into the next.
-                carried.update(dict.fromkeys(_undenied(found, carry, self.cues), -1))
+                carried.update(dict.fromkeys((found.keys() - _denied(found, self.cues)) & carry, -1))
                 if not everyday.isdisjoint(found):
                     checked.everyday.add(n)
         return findings
@@ -600,16 +603,10 @@ class _Reading:
         return self._scores[n]
 
 
-def _held(extra: Mapping[int, int], found: Mapping[int, int], cues: Mapping[str, frozenset[int]]) -> dict[int, int]:
-    """What earlier turns hold, less what this sentence denies."""
-    denied = set(found) - set(_undenied(found, found.keys(), cues))
-    return {p: at for p, at in extra.items() if p not in denied}
-
-
-def _undenied(found: Mapping[int, int], wanted: Collection[int], cues: Mapping[str, frozenset[int]]) -> list[int]:
-    """The wanted phrases found that no denial stands right before ("I'm not pregnant" holds nothing for later)."""
-    denied = [found[p] for p in cues.get("negation", ()) if p in found]
-    return [p for p in found if p in wanted and not any(0 < found[p] - at <= _CARRY_DENIED for at in denied)]
+def _denied(found: Mapping[int, int], cues: Mapping[str, frozenset[int]]) -> set[int]:
+    """The phrases found that a denial stands right before ("I'm not pregnant"): they hold nothing for later."""
+    denials = [found[p] for p in cues.get("negation", ()) if p in found]
+    return {p for p, at in found.items() if any(0 < at - d <= _CARRY_DENIED for d in denials)} if denials else set()
 
 
 def _windows(sentences: list[tuple[str, ...]]) -> Iterator[tuple[int, tuple[str, ...], bool]]:
