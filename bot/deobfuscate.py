@@ -35,6 +35,8 @@ _TOKEN = re.compile(r"(?<![A-Za-z0-9@$!|€+])(?=[A-Za-z0-9@$!|€+]*[0-9@$!|€
 _AMOUNT = re.compile(r"(?!0[a-z])\d+(?:[a-z]{1,3}|s)", re.IGNORECASE)  # "25mg", "2x", "1st", "90s": numbers, not disguise ("0ff" is "off")
 # Single letters spaced or dotted out: "s u i c i d e", "k.i.l.l", "K I L L I N G  M Y S E L F".
 _SPACED = re.compile(r"(?<![\w])(?:[a-z][ .\-_*]{1,2}){2,}[a-z](?![\w])", re.IGNORECASE)
+# The same dotted or dashed out with digits for letters: "s-u-1-c-1-d-3" (a run of letters alone is _SPACED's).
+_SPACED_LEET = re.compile(r"(?<![\w.\-])(?:[a-z0-9@$][.\-_*]){3,}[a-z0-9@$](?![\w\-])", re.IGNORECASE)
 # Emoji people use for harm and death, read as the words they stand for.
 EMOJI = {
     "⚰": " coffin ", "🪦": " grave ", "🪢": " rope hang ", "🔫": " gun ", "🩸": " blood ", "🔪": " knife ",
@@ -106,6 +108,7 @@ def fold(text: str) -> str:
         out = _MASKED.sub(_unstar, out)
     out = _HELD.sub(_unheld, out)
     out = _TOKEN.sub(_unleet, out)
+    out = _SPACED_LEET.sub(_join_leet, out)
     out = _SPACED.sub(_join_spaced, out)
     out = _TENS.sub(lambda m: str(NUMBERS[m.group(1).lower()] + NUMBERS[m.group(2).lower()]), out)
     return _NUMBER_WORD.sub(lambda m: str(NUMBERS[m.group(1).lower()]), out)
@@ -117,13 +120,28 @@ def _unheld(match: re.Match[str]) -> str:
     return letter if at_end and letter not in _DOUBLED_AT_END else letter * 2
 
 
+# Words that begin with a number said as a word ("4ever"): leetspeak would read the 4 as an "a".
+_SAID = {"4ever": "forever", "4eva": "forever", "4evr": "forever", "4evar": "forever"}
+
+
 def _unleet(match: re.Match[str]) -> str:
     token = match.group(0)  # letters and digits or symbols both (_TOKEN): "k1ll", or an amount such as "25mg"
+    said = _SAID.get(token[:1] + token[1:].translate(LEET).lower())
+    if said:
+        return said
     if _AMOUNT.fullmatch(token):
         return token
     head = token.rstrip("!|+")  # "day!" ends a sentence: only marks inside a word are letters ("k!ll")
     head = head.replace("11", "ll")  # a doubled "1" is a doubled "l" ("ki11"), as no word doubles "i"
     return (head.translate(LEET) + token[len(head):]) if head else token.translate(LEET)
+
+
+def _join_leet(match: re.Match[str]) -> str:
+    run = match.group(0)
+    letters = sum(c.isalpha() for c in run)
+    if letters < 2 or letters == (len(run) + 1) // 2:  # digits alone are a number; letters alone, _SPACED's
+        return run
+    return " " + re.sub(r"[.\-_*]", "", run).translate(LEET) + " "
 
 
 def _join_spaced(match: re.Match[str]) -> str:

@@ -13,6 +13,7 @@ has one, may raise a finding the rules missed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -198,7 +199,9 @@ class Safety:
     # -- compiling ----------------------------------------------------------------------------------
     def _compile(self, spec: RuleSpec) -> Rule:
         def group(phrases: tuple[Phrase, ...]) -> frozenset[int]:
-            return frozenset(self.index.add(self._words(p)) for p in phrases)
+            # A phrase written with accents ("el corazón a mil") is also found without them: patients type both, and
+            # the second, undisguised reading drops them (bot/deobfuscate.py).
+            return frozenset(self.index.add(self._words(q)) for p in phrases for q in dict.fromkeys((p, _unaccented(p))))
 
         # A message that looks disguised is read a second time with number words as digits ("after a bad 1"): an
         # `unless` phrase must excuse that reading too.
@@ -682,6 +685,13 @@ def _asking(said: Sequence[str]) -> bool:
     """Whether the words have an asking word or an asking pair anywhere ("what", "is that", "should i")."""
     joined = f" {' '.join(said)} "
     return not _ASKING.isdisjoint(said) or any(f" {pair} " in joined for pair in _ASK_PAIRS)
+
+
+def _unaccented(phrase: Phrase) -> Phrase:
+    """A phrase with the accents of its letters dropped, as `fold` drops them."""
+    if all(w.isascii() for w in phrase):
+        return phrase
+    return tuple("".join(c for c in unicodedata.normalize("NFD", w) if unicodedata.category(c) != "Mn") for w in phrase)
 
 
 def _as_digits(phrase: Phrase) -> Phrase:
