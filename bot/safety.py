@@ -259,7 +259,7 @@ class Safety:
         memo: dict[str, tuple[str, ...]] = {}
         checked = _Checked()  # windows read once need no second reading
         read = [self._read_words(s, memo) for s in message.sentences]
-        findings = self._check(read, len(message.words), extra, checked)
+        findings = self._check(read, len(message.words), extra, checked, _told_each(text, message))
         sentences = message.sentences
         if holds is not None:
             keep = self.cues.get("carry_turns", frozenset())
@@ -272,7 +272,7 @@ class Safety:
             second = self.normalizer(folded, sentences=True, read_before=before)
             first_read = dict(zip(message.sentences, read, strict=True))  # most sentences are as they were
             read = [first_read.get(s) or self._read_words(s, memo) for s in second.sentences]
-            findings += self._check(read, len(second.words), extra, checked)
+            findings += self._check(read, len(second.words), extra, checked, _told_each(folded, second))
             sentences = second.sentences  # the detector reads it undisguised
         if text is not None:
             findings += self._piece_findings(text)
@@ -385,16 +385,17 @@ class Safety:
         return self.detector.thresholds.get(name, 1.01)  # an absent threshold never fires
 
     def _check(self, read: Sequence[tuple[str, ...]], size: int, extra: Mapping[int, int],
-               checked: _Checked | None = None) -> list[Finding]:
+               checked: _Checked | None = None, told: Sequence[bool] = ()) -> list[Finding]:
         """The findings in each window of the sentences. `checked` holds what windows read before found: a
         window read again with the same phrases carried into it is skipped, so a long message's second,
-        undisguised reading only reads what undoing the disguise changed."""
+        undisguised reading only reads what undoing the disguise changed. `told`: which sentences only tell."""
         findings: list[Finding] = []
+        checked = _Checked() if checked is None else checked
+        uses = self._uses(read, told, checked)
         carried: dict[int, int] = {}  # what an earlier sentence named ("my sertraline. can i stop?")
         carry = self.cues.get("carry", frozenset())
         sight = self.cues.get("in_sight", carry)  # what puts a medicine in sight for "it" and "them"
         heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
-        checked = _Checked() if checked is None else checked
         pronouns = self.cues.get("pronouns", frozenset())
         everyday = self.cues.get("everyday", frozenset())
         for n, window, new in _windows(list(read)):
@@ -410,8 +411,14 @@ class Safety:
                 if not extra.keys().isdisjoint(found):
                     denied = _denied(found, self.cues)
                     held = {p: at for p, at in extra.items() if p not in denied}
-                findings += self._fired({**carried, **found, **held}, window, size, n,
-                                        frozenset() if named else pronouns, extra.keys() & self._turn_tokens)
+                fired = self._fired({**carried, **found, **held}, window, size, n,
+                                    frozenset() if named else pronouns, extra.keys() & self._turn_tokens)
+                if n in uses or (not new and n - 1 in uses and len(read[n]) > _SHORT):
+                    # "I take sertraline 100mg every morning. What does SSRI stand for?": what is taken, told; a rule
+                    # that needs a question about it (`asked`) looks only at the question, with the medicine carried.
+                    # A terse question still leans on the telling before it ("on 25mg quetiapine. whats the max?").
+                    fired = [f for f in fired if not f.rule.asked]
+                findings += fired
                 checked.fired[window] = set(carried)
             if new:
                 # "I'm not pregnant. What's mirtazapine?": what a sentence denies is not carried into the next.
@@ -419,6 +426,25 @@ class Safety:
                 if not everyday.isdisjoint(found):
                     checked.everyday.add(n)
         return findings
+
+    def _uses(self, read: Sequence[tuple[str, ...]], told: Sequence[bool], checked: _Checked) -> frozenset[int]:
+        """The sentences, in a message that asks in another, that only tell which medicine (and dose) is taken."""
+        if len(told) != len(read) or len(read) < 2 or all(told):
+            return frozenset()
+        use = self.cues.get("use_statement", frozenset())
+        out = set()
+        for n, sentence in enumerate(read):
+            if not told[n]:
+                continue
+            if sentence not in checked.found:
+                checked.found[sentence] = self.index.present(_clocked(sentence))
+            found = checked.found[sentence]
+            if not _MORE_THAN_USE.isdisjoint(sentence):
+                continue
+            dose = any(w in self.normalizer.canonical for w in sentence) and any(w[:1].isdigit() for w in sentence)
+            if dose or not use.isdisjoint(found):
+                out.add(n)
+        return frozenset(out)
 
     def reading(self, text: str, *, rules: bool = False) -> list[tuple[str, ...]]:
         """The message's sentences as the detector reads them (or, `rules`, as the rules do), disguises undone."""
@@ -657,6 +683,18 @@ _TELLING = frozenset("feel feeling felt worse better weird like zombie sick dizz
                      "anxious expecting pregnant breastfeeding nursing stopped stop missed forgot extra double "
                      "upped increased lowered but".split())
 _STATEMENT_WORDS = 12  # a statement of which medicine longer than this says more than that
+# Words that make a sentence say more than which medicine is taken (a change, a feeling, another medicine, a
+# weight), as the rules read them: "2 extra tramadol at lunch", "she weighs 42kg and is also taking Buscopan".
+_MORE_THAN_USE = _TELLING | frozenset("also weigh weighs whenever instead more another extra double stop miss forget "
+                                      "up increase lower feel pregnant expect breastfeed nurse".split())
+
+
+def _told_each(text: str | None, message: Normalized) -> list[bool]:
+    """`_told` for each of the message's sentences, or nothing when the two do not line up."""
+    if text is None:
+        return []
+    told = list(_told(text))
+    return told if len(told) == len(message.sentences) else []
 
 
 def _told(text: str) -> Iterator[bool]:
@@ -668,7 +706,8 @@ def _told(text: str) -> Iterator[bool]:
         if not sentence or sentence.isspace():
             continue
         said = words(sentence)
-        yield "?" not in end and not _asking(said) and not (said and said[0] in _ASKS_FIRST)
+        opening = said[1:2] if said[:1] in (["and"], ["so"], ["but"], ["also"]) else said[:1]  # "and is 300mg normal"
+        yield "?" not in end and not _asking(said) and not (opening and opening[0] in _ASKS_FIRST)
 
 
 def _asks_nothing(text: str) -> bool:
