@@ -259,7 +259,7 @@ class Safety:
         memo: dict[str, tuple[str, ...]] = {}
         checked = _Checked()  # windows read once need no second reading
         read = [self._read_words(s, memo) for s in message.sentences]
-        findings = self._check(read, len(message.words), extra, checked, _told_each(text, message))
+        findings = self._check(read, len(message.words), extra, checked, text)
         sentences = message.sentences
         if holds is not None:
             keep = self.cues.get("carry_turns", frozenset())
@@ -272,7 +272,7 @@ class Safety:
             second = self.normalizer(folded, sentences=True, read_before=before)
             first_read = dict(zip(message.sentences, read, strict=True))  # most sentences are as they were
             read = [first_read.get(s) or self._read_words(s, memo) for s in second.sentences]
-            findings += self._check(read, len(second.words), extra, checked, _told_each(folded, second))
+            findings += self._check(read, len(second.words), extra, checked, folded)
             sentences = second.sentences  # the detector reads it undisguised
         if text is not None:
             findings += self._piece_findings(text)
@@ -385,17 +385,17 @@ class Safety:
         return self.detector.thresholds.get(name, 1.01)  # an absent threshold never fires
 
     def _check(self, read: Sequence[tuple[str, ...]], size: int, extra: Mapping[int, int],
-               checked: _Checked | None = None, told: Sequence[bool] = ()) -> list[Finding]:
+               checked: _Checked | None = None, text: str | None = None) -> list[Finding]:
         """The findings in each window of the sentences. `checked` holds what windows read before found: a
         window read again with the same phrases carried into it is skipped, so a long message's second,
-        undisguised reading only reads what undoing the disguise changed. `told`: which sentences only tell."""
+        undisguised reading only reads what undoing the disguise changed. `text`: what the sentences were read from."""
         findings: list[Finding] = []
         checked = _Checked() if checked is None else checked
-        uses = self._uses(read, told, checked)
+        heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
+        uses = self._uses(read, text, checked, heads) if text is not None and len(read) > 1 else frozenset()
         carried: dict[int, int] = {}  # what an earlier sentence named ("my sertraline. can i stop?")
         carry = self.cues.get("carry", frozenset())
         sight = self.cues.get("in_sight", carry)  # what puts a medicine in sight for "it" and "them"
-        heads: dict[str, Any] = {}  # this message's words' phrase starts, dropped with it
         pronouns = self.cues.get("pronouns", frozenset())
         everyday = self.cues.get("everyday", frozenset())
         for n, window, new in _windows(list(read)):
@@ -427,24 +427,24 @@ class Safety:
                     checked.everyday.add(n)
         return findings
 
-    def _uses(self, read: Sequence[tuple[str, ...]], told: Sequence[bool], checked: _Checked) -> frozenset[int]:
+    def _uses(self, read: Sequence[tuple[str, ...]], text: str, checked: _Checked, heads: dict[str, Any]
+              ) -> frozenset[int]:
         """The sentences, in a message that asks in another, that only tell which medicine (and dose) is taken."""
-        if len(told) != len(read) or len(read) < 2 or all(told):
+        told = _Told(text)
+        if len(told) != len(read):
             return frozenset()
         use = self.cues.get("use_statement", frozenset())
         out = set()
         for n, sentence in enumerate(read):
-            if not told[n]:
-                continue
-            if sentence not in checked.found:
-                checked.found[sentence] = self.index.present(_clocked(sentence))
-            found = checked.found[sentence]
             if not _MORE_THAN_USE.isdisjoint(sentence):
                 continue
-            dose = any(w in self.normalizer.canonical for w in sentence) and any(w[:1].isdigit() for w in sentence)
-            if dose or not use.isdisjoint(found):
+            if sentence not in checked.found:  # read here once, as the windows would
+                checked.found[sentence] = self.index.present(_clocked(sentence), heads)
+            dose = any(w[:1].isdigit() for w in sentence) and any(w in self.normalizer.canonical for w in sentence)
+            if (dose or not use.isdisjoint(checked.found[sentence])) and told[n]:
                 out.add(n)
-        return frozenset(out)
+        # Only where another sentence asks: a message of tellings alone is `stated` (check_all).
+        return frozenset(out) if out and any(not told[n] for n in range(len(read)) if n not in out) else frozenset()
 
     def reading(self, text: str, *, rules: bool = False) -> list[tuple[str, ...]]:
         """The message's sentences as the detector reads them (or, `rules`, as the rules do), disguises undone."""
@@ -689,25 +689,36 @@ _MORE_THAN_USE = _TELLING | frozenset("also weigh weighs whenever instead more a
                                       "up increase lower feel pregnant expect breastfeed nurse".split())
 
 
-def _told_each(text: str | None, message: Normalized) -> list[bool]:
-    """`_told` for each of the message's sentences, or nothing when the two do not line up."""
-    if text is None:
-        return []
-    told = list(_told(text))
-    return told if len(told) == len(message.sentences) else []
+class _Told:
+    """Whether each sentence of a text (as `split` finds them) only tells, worked out when asked: a long message
+    seldom needs more than a few."""
+
+    def __init__(self, text: str) -> None:
+        parts = _SENTENCE_ENDS.split(text)  # sentences and, between them, what ended each
+        self.sentences = [(parts[n], parts[n + 1] if n + 1 < len(parts) else "") for n in range(0, len(parts), 2)
+                          if parts[n] and not parts[n].isspace()]
+        self._memo: dict[int, bool] = {}
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def __getitem__(self, n: int) -> bool:
+        if n not in self._memo:
+            self._memo[n] = _only_tells(*self.sentences[n])
+        return self._memo[n]
+
+
+def _only_tells(sentence: str, end: str) -> bool:
+    """No question mark after it, no asking word, no question's opening."""
+    said = words(sentence)
+    opening = said[1:2] if said[:1] in (["and"], ["so"], ["but"], ["also"]) else said[:1]  # "and is 300mg normal"
+    return "?" not in end and not _asking(said) and not (opening and opening[0] in _ASKS_FIRST)
 
 
 def _told(text: str) -> Iterator[bool]:
-    """For each sentence (as `split` finds them), whether it only tells: no question mark after it, no asking word,
-    no question's opening."""
-    parts = _SENTENCE_ENDS.split(text)  # sentences and, between them, what ended each
-    for n in range(0, len(parts), 2):
-        sentence, end = parts[n], parts[n + 1] if n + 1 < len(parts) else ""
-        if not sentence or sentence.isspace():
-            continue
-        said = words(sentence)
-        opening = said[1:2] if said[:1] in (["and"], ["so"], ["but"], ["also"]) else said[:1]  # "and is 300mg normal"
-        yield "?" not in end and not _asking(said) and not (opening and opening[0] in _ASKS_FIRST)
+    """For each sentence (as `split` finds them), whether it only tells."""
+    told = _Told(text)
+    return (told[n] for n in range(len(told)))
 
 
 def _asks_nothing(text: str) -> bool:
