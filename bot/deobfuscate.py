@@ -95,13 +95,18 @@ def _unstar(match: re.Match[str]) -> str:
 _OD = re.compile(r"\bOD(?:'?d|ed|'ed)\b")
 
 
+def unaccented(text: str) -> str:
+    """The text with the accents of its letters dropped ("corazón" as "corazon")."""
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
 def fold(text: str) -> str:
     """The message with look-alike letters, leetspeak, spaced-out letters, harm emoji and written numbers
     read as plain words and digits. Returns the text unchanged when there is nothing of that kind."""
     out = _unflip(text).translate(LOOKALIKE)
     if not out.isascii():
         out = _EMOJI.sub(lambda m: EMOJI[m.group(0)], out)
-        out = "".join(c for c in unicodedata.normalize("NFD", out) if unicodedata.category(c) != "Mn")  # accents
+        out = unaccented(out)
     out = _CAPS_L.sub(lambda m: m.group(0).replace("l", "I"), out)
     out = _OD.sub("overdosed", out)
     if "*" in out:

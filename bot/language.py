@@ -7,6 +7,8 @@ import re
 import unicodedata
 from collections.abc import Collection
 
+from .deobfuscate import unaccented
+
 # Common short words of each language (accents removed); the language with most of its words wins.
 FUNCTION_WORDS = {
     "english": "the a an and or is are was were i you my me it to of in on for with what how can do does not this "
@@ -42,7 +44,7 @@ _ENOUGH = 2000  # characters: what a language shows in its first two thousand, t
 def _plain(text: str) -> str:
     if text.isascii():
         return text.casefold()
-    return "".join(c for c in unicodedata.normalize("NFD", text.casefold()) if unicodedata.category(c) != "Mn")
+    return unaccented(text.casefold())
 
 
 def script_share(text: str) -> float:

@@ -13,7 +13,6 @@ has one, may raise a finding the rules missed.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,7 +32,7 @@ from .content.model import (
     SafetyRules,
 )
 from .content.safety_file import is_word
-from .deobfuscate import NUMBERS, fold
+from .deobfuscate import NUMBERS, fold, unaccented
 from .detector import features, probabilities, sentence_scores
 from .lexicon import Lexicon, from_lines
 from .morphology import base_forms
@@ -201,7 +200,8 @@ class Safety:
         def group(phrases: tuple[Phrase, ...]) -> frozenset[int]:
             # A phrase written with accents ("el corazón a mil") is also found without them: patients type both, and
             # the second, undisguised reading drops them (bot/deobfuscate.py).
-            return frozenset(self.index.add(self._words(q)) for p in phrases for q in dict.fromkeys((p, _unaccented(p))))
+            spelt = dict.fromkeys(q for p in phrases for q in (p, tuple(map(unaccented, p))))
+            return frozenset(self.index.add(self._words(q)) for q in spelt)
 
         # A message that looks disguised is read a second time with number words as digits ("after a bad 1"): an
         # `unless` phrase must excuse that reading too.
@@ -735,13 +735,6 @@ def _asking(said: Sequence[str]) -> bool:
     """Whether the words have an asking word or an asking pair anywhere ("what", "is that", "should i")."""
     joined = f" {' '.join(said)} "
     return not _ASKING.isdisjoint(said) or any(f" {pair} " in joined for pair in _ASK_PAIRS)
-
-
-def _unaccented(phrase: Phrase) -> Phrase:
-    """A phrase with the accents of its letters dropped, as `fold` drops them."""
-    if all(w.isascii() for w in phrase):
-        return phrase
-    return tuple("".join(c for c in unicodedata.normalize("NFD", w) if unicodedata.category(c) != "Mn") for w in phrase)
 
 
 def _as_digits(phrase: Phrase) -> Phrase:
